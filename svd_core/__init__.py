@@ -1,0 +1,37 @@
+"""svd_core: channel-wise SVD of diffusion latents and Attribute Vector Integration (AVI).
+
+Pure torch (plus safetensors for attribute files); nothing here imports ComfyUI.
+Specification: docs/method.md.
+"""
+
+from __future__ import annotations
+
+from .attribute import Attribute, check_attribute
+from .config import AVIConfig
+from .decomposition import (
+    LatentSVD,
+    decompose,
+    recompose,
+    reconstruct,
+    scale_singular_values,
+)
+from .errors import AttributeFileError, SVDEditError
+from .subspace import subspace_basis, subspace_distance
+from .validation import SUPPORTED_DTYPES, validate_latent
+
+__all__ = [
+    "AVIConfig",
+    "Attribute",
+    "AttributeFileError",
+    "LatentSVD",
+    "SUPPORTED_DTYPES",
+    "SVDEditError",
+    "check_attribute",
+    "decompose",
+    "reconstruct",
+    "recompose",
+    "scale_singular_values",
+    "subspace_basis",
+    "subspace_distance",
+    "validate_latent",
+]

@@ -1,0 +1,134 @@
+"""The learned attribute: a small, shareable artefact (predictor + configuration + provenance)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+
+from .config import AVIConfig
+from .errors import SVDEditError
+from .predictor import PREDICTOR_KEYS, predictor_shapes
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """An attribute learned by :func:`svd_core.learn_attribute`.
+
+    Attributes:
+        name: a label for the user.
+        config: the training configuration.
+        channels, height, width: ``C, H, W`` of the training latents.
+        ks, kt: the component counts actually used (``config.ks/kt`` clipped to
+            ``min(H, W)``); the predictor's input/output sizes depend on them.
+        predictor: the MLP's tensors (float32, CPU), keys :data:`PREDICTOR_KEYS`.
+        target_U: ``[C, H, kt]`` (video: ``[C, T, H, kt]``) float32: left singular vectors of
+            the first training pair's target, for applying without a target.
+        target_S: ``[C, kt]`` (video: ``[C, T, kt]``) float32.
+        target_Vh: ``[C, kt, W]`` (video: ``[C, T, kt, W]``) float32.
+        loss_history: ``[steps]`` float32, the training loss before each Adam step.
+        final_loss: the loss of the stored predictor after training.
+        optimum_loss: the exact minimum of the same loss (:func:`svd_core.solve_pair`);
+            ``final_loss / optimum_loss`` close to 1 means training converged.
+        num_pairs: how many (source, target) pairs trained it.
+        source_prompt, target_prompt, step, delta: optional provenance.
+    """
+
+    name: str
+    config: AVIConfig
+    channels: int
+    height: int
+    width: int
+    ks: int
+    kt: int
+    predictor: dict[str, torch.Tensor]
+    target_U: torch.Tensor
+    target_S: torch.Tensor
+    target_Vh: torch.Tensor
+    loss_history: torch.Tensor
+    final_loss: float
+    optimum_loss: float
+    num_pairs: int = 1
+    source_prompt: str = ""
+    target_prompt: str = ""
+    step: int | None = None
+    delta: int | None = None
+    frames: int | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        check_attribute(self)
+
+    @property
+    def is_video(self) -> bool:
+        return self.frames is not None
+
+
+def _int(value: object, what: str, lo: int, hi: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SVDEditError(f"{what} must be an integer, got {value!r}.")
+    if value < lo or (hi is not None and value > hi):
+        raise SVDEditError(f"{what} out of range: {value}.")
+    return value
+
+
+def _float(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise SVDEditError(f"{what} must be a finite number, got {value!r}.")
+    return float(value)
+
+
+def _tensor(t: object, what: str, shape: tuple[int, ...]) -> None:
+    if not isinstance(t, torch.Tensor):
+        raise SVDEditError(f"{what} must be a tensor, got {type(t).__name__}.")
+    if t.dtype != torch.float32:
+        raise SVDEditError(f"{what} must be float32, got {t.dtype}.")
+    if tuple(t.shape) != shape:
+        raise SVDEditError(f"{what} must have shape {list(shape)}, got {list(t.shape)}.")
+    if not bool(torch.isfinite(t).all()):
+        raise SVDEditError(f"{what} contains NaN or Inf.")
+
+
+def check_attribute(a: Attribute) -> None:
+    """Validate every field of ``a`` (types, ranges, tensor shapes/dtypes, finiteness).
+
+    Raises:
+        SVDEditError: naming the first bad field.
+    """
+    if not isinstance(a.name, str):
+        raise SVDEditError(f"attribute name must be a string, got {type(a.name).__name__}.")
+    if not isinstance(a.config, AVIConfig):
+        raise SVDEditError("attribute config must be an AVIConfig.")
+    c = _int(a.channels, "channels", 1, 4096)
+    h = _int(a.height, "height", 1, 1 << 16)
+    w = _int(a.width, "width", 1, 1 << 16)
+    r = min(h, w)
+    ks = _int(a.ks, "ks", 1, r)
+    kt = _int(a.kt, "kt", 1, r)
+    if ks != min(a.config.ks, r) or kt != min(a.config.kt, r):
+        raise SVDEditError(
+            f"ks/kt ({ks}, {kt}) do not match the configuration ({a.config.ks}, {a.config.kt}) "
+            f"clipped to min(H, W) = {r}."
+        )
+    _int(a.num_pairs, "num_pairs", 1)
+    frames = None if a.frames is None else _int(a.frames, "frames", 1, 1 << 16)
+    for name in ("source_prompt", "target_prompt"):
+        if not isinstance(getattr(a, name), str):
+            raise SVDEditError(f"{name} must be a string.")
+    for name in ("step", "delta"):
+        v = getattr(a, name)
+        if v is not None:
+            _int(v, name, -(1 << 31), 1 << 31)
+    _float(a.final_loss, "final_loss")
+    _float(a.optimum_loss, "optimum_loss")
+
+    if not isinstance(a.predictor, dict) or set(a.predictor) != set(PREDICTOR_KEYS):
+        got = sorted(a.predictor) if isinstance(a.predictor, dict) else type(a.predictor).__name__
+        raise SVDEditError(f"predictor tensors must be {list(PREDICTOR_KEYS)}, got {got}.")
+    for key, shape in predictor_shapes(ks, kt, c, a.config.hidden).items():
+        _tensor(a.predictor[key], f"predictor tensor {key!r}", shape)
+    lead = (c,) if frames is None else (c, frames)
+    _tensor(a.target_U, "target_U", (*lead, h, kt))
+    _tensor(a.target_S, "target_S", (*lead, kt))
+    _tensor(a.target_Vh, "target_Vh", (*lead, kt, w))
+    _tensor(a.loss_history, "loss_history", (a.config.steps,))

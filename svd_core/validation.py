@@ -1,0 +1,60 @@
+"""Input checks shared by the decomposition, the AVI code and the nodes."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .errors import SVDEditError
+
+#: Input dtypes a latent may have; all of them are computed in float32.
+SUPPORTED_DTYPES: tuple[torch.dtype, ...] = (
+    torch.float16,
+    torch.bfloat16,
+    torch.float32,
+    torch.float64,
+)
+
+
+def validate_latent(t: object, what: str = "latent") -> torch.Tensor:
+    """Check that ``t`` is a usable latent tensor and return it unchanged.
+
+    Accepts ``[B, C, H, W]`` (images) or ``[B, C, T, H, W]`` (video), every dim >= 1,
+    a floating dtype from :data:`SUPPORTED_DTYPES`, and only finite values.
+
+    Raises:
+        SVDEditError: with a message naming ``what`` and the fix.
+    """
+    if not isinstance(t, torch.Tensor):
+        raise SVDEditError(f"{what} must be a torch tensor, got {type(t).__name__}.")
+    if t.ndim not in (4, 5):
+        raise SVDEditError(
+            f"{what} must be a 4-D image latent [B, C, H, W] or a 5-D video latent "
+            f"[B, C, T, H, W]; got shape {tuple(t.shape)}. Pass the 'samples' of a LATENT."
+        )
+    if t.numel() == 0 or min(t.shape) < 1:
+        raise SVDEditError(
+            f"{what} is empty (shape {tuple(t.shape)}); every dimension must be >= 1."
+        )
+    if t.dtype not in SUPPORTED_DTYPES:
+        raise SVDEditError(
+            f"{what} has dtype {t.dtype}; expected a floating dtype "
+            "(float16, bfloat16, float32 or float64)."
+        )
+    if not bool(torch.isfinite(t).all()):
+        raise SVDEditError(
+            f"{what} contains NaN or Inf values; the sampler or a previous node diverged. "
+            "Check the upstream nodes (for example lower the CFG or fix the model) and retry."
+        )
+    return t
+
+
+def check_finite_number(value: object, what: str) -> float:
+    """Return ``value`` as a float, raising SVDEditError if it is not a finite real number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SVDEditError(f"{what} must be a number, got {type(value).__name__}.")
+    f = float(value)
+    if not math.isfinite(f):
+        raise SVDEditError(f"{what} must be finite, got {value!r}.")
+    return f
