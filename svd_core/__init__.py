@@ -6,6 +6,7 @@ Specification: docs/method.md.
 
 from __future__ import annotations
 
+from .analysis import rank_one_components, select_matrices
 from .attribute import Attribute, check_attribute
 from .config import AVIConfig
 from .decomposition import (
@@ -28,9 +29,11 @@ __all__ = [
     "SVDEditError",
     "check_attribute",
     "decompose",
+    "rank_one_components",
     "reconstruct",
     "recompose",
     "scale_singular_values",
+    "select_matrices",
     "subspace_basis",
     "subspace_distance",
     "validate_latent",
