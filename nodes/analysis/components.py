@@ -1,0 +1,114 @@
+"""SingularComponentsPreview: the top-n rank-1 components u_i v_i^T of each channel as heat maps."""
+
+from __future__ import annotations
+
+import torch
+from comfy_api.latest import io
+
+from ...svd_core import rank_one_components, select_matrices
+from .common import (
+    CATEGORY,
+    LatentSVDType,
+    as_latent_svd,
+    item_inputs,
+    run_or_explain,
+    size_inputs,
+    with_preview,
+)
+from .figures import components_figure, render
+from .parsing import parse_channels
+
+NODE = "Singular Components Preview"
+
+
+class SingularComponentsPreview(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="SingularComponentsPreview",
+            display_name=NODE,
+            category=CATEGORY,
+            description="Draws the top rank-1 components u_i v_i^T of each channel as heat maps "
+            "(rows: channels, columns: i = 1..count). Run it on latents taken at two denoising "
+            "steps (e.g. 0.7T and 0.6T) to see the order of the components change.",
+            inputs=[
+                LatentSVDType.Input(
+                    "latent_svd",
+                    tooltip="The decomposition to draw (from 'Latent Singular Value Decompose').",
+                ),
+                io.Int.Input(
+                    "count",
+                    default=4,
+                    min=1,
+                    max=64,
+                    tooltip="How many components per channel (the largest singular values first).",
+                ),
+                io.String.Input(
+                    "channels",
+                    default="",
+                    tooltip="0-based channels to draw, separated by commas (e.g. '0, 2'); empty "
+                    "= every channel.",
+                ),
+                io.Boolean.Input(
+                    "weighted",
+                    default=False,
+                    tooltip="Off: draw the unit-norm component u_i v_i^T (its shape). On: draw "
+                    "s_i u_i v_i^T (its share of the latent, so strong components look strong).",
+                ),
+                *item_inputs(),
+                *size_inputs(1024, 768),
+                io.String.Input(
+                    "title",
+                    default="",
+                    tooltip="Figure title, e.g. 'step 6 of 20 (0.7T)'; empty = a default title.",
+                ),
+            ],
+            outputs=[
+                io.Image.Output(
+                    "components",
+                    tooltip="The grid as an IMAGE of exactly width x height pixels; one colour "
+                    "scale (blue negative, red positive) for every tile.",
+                ),
+            ],
+        )
+
+    @classmethod
+    def execute(
+        cls,
+        latent_svd: object,
+        count: int,
+        channels: str,
+        weighted: bool,
+        batch_index: int,
+        frame: int,
+        width: int,
+        height: int,
+        title: str,
+    ) -> io.NodeOutput:
+        svd = as_latent_svd(NODE, latent_svd)
+
+        def draw() -> torch.Tensor:
+            chosen = parse_channels(channels, svd.channels)
+            if count > svd.rank:
+                raise ValueError(
+                    f"count {count} is more than the {svd.rank} components this decomposition "
+                    f"keeps: use 1..{svd.rank}."
+                )
+            select_matrices(svd.S, svd, batch_index, frame)  # clear range errors first
+            # One item only, so only the drawn components are materialised.
+            item = svd.select_batch(batch_index)
+            comps = select_matrices(rank_one_components(item, count, weighted), item, 0, frame)
+            values = select_matrices(item.S[..., :count], item, 0, frame)
+            fig = components_figure(
+                comps[chosen].detach().cpu(),
+                values[chosen].detach().cpu(),
+                chosen,
+                width,
+                height,
+                title,
+                weighted,
+            )
+            return render(fig, width, height)
+
+        image = run_or_explain(NODE, draw)
+        return with_preview(cls, image, image)

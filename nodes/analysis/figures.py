@@ -1,0 +1,231 @@
+"""Matplotlib figures for the analysis nodes: pure (torch + matplotlib), no ComfyUI imports.
+
+Every builder returns a `matplotlib.figure.Figure` drawn on its own Agg canvas (never pyplot:
+pyplot keeps global state and would switch the backend for every other pack in the process).
+`render` turns a figure into a ComfyUI IMAGE tensor [1, H, W, 3] of exactly the requested size.
+Identical inputs give identical pixels: fixed DPI and size, matplotlib's default style with the
+bundled DejaVu fonts (a user's matplotlibrc is ignored), and no file metadata (we read the raw
+canvas buffer, not a saved PNG).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import matplotlib
+import matplotlib.style
+import numpy as np
+import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+DPI = 100
+MIN_SIDE = 128
+MAX_SIDE = 4096
+
+# Overrides on top of matplotlib's defaults; the defaults themselves are re-applied by
+# style "default" so that a user's matplotlibrc cannot change our pixels.
+_STYLE: dict[str, object] = {
+    "font.family": "DejaVu Sans",
+    "font.size": 8.0,
+    "axes.titlesize": 8.0,
+    "axes.labelsize": 8.0,
+    "xtick.labelsize": 7.0,
+    "ytick.labelsize": 7.0,
+    "legend.fontsize": 7.0,
+    "figure.titlesize": 10.0,
+    "figure.dpi": DPI,
+    "savefig.dpi": DPI,
+    "image.interpolation": "nearest",
+}
+
+# Line styles tell the overlaid latents apart in every channel's panel.
+_SERIES_STYLES: tuple[dict[str, object], ...] = (
+    {"color": "tab:blue", "linestyle": "-", "marker": "o"},
+    {"color": "tab:orange", "linestyle": "--", "marker": "s"},
+)
+
+
+@contextmanager
+def figure_style() -> Iterator[None]:
+    """Matplotlib's default style plus our fixed sizes; wraps both building and drawing."""
+    with matplotlib.style.context("default"), matplotlib.rc_context(_STYLE):
+        yield
+
+
+def check_size(width: int, height: int) -> None:
+    """Refuse sizes that cannot hold a readable plot or that would exhaust memory."""
+    for name, value in (("width", width), ("height", height)):
+        if not MIN_SIDE <= int(value) <= MAX_SIDE:
+            raise ValueError(
+                f"the image {name} must be between {MIN_SIDE} and {MAX_SIDE} pixels, got {value}"
+            )
+
+
+def new_figure(width: int, height: int) -> Figure:
+    """A figure of exactly width x height pixels on its own Agg canvas (constrained layout)."""
+    check_size(width, height)
+    fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def render(fig: Figure, width: int, height: int) -> torch.Tensor:
+    """Draw `fig` and return it as a ComfyUI IMAGE: float32 [1, height, width, 3] in 0..1."""
+    with figure_style():
+        canvas = fig.canvas
+        if not isinstance(canvas, FigureCanvasAgg):
+            canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        rgba = np.asarray(canvas.buffer_rgba())
+    rgb = np.ascontiguousarray(rgba[..., :3])
+    # figsize * dpi is float arithmetic: pin the exact documented size (white padding if short).
+    out = np.full((height, width, 3), 255, dtype=np.uint8)
+    h, w = min(height, rgb.shape[0]), min(width, rgb.shape[1])
+    out[:h, :w] = rgb[:h, :w]
+    return torch.from_numpy(out).to(torch.float32).div_(255.0).unsqueeze(0)
+
+
+def _grid(count: int) -> tuple[int, int]:
+    """Rows and columns of a near-square panel grid for `count` panels."""
+    cols = max(1, math.ceil(math.sqrt(count)))
+    rows = max(1, math.ceil(count / cols))
+    return rows, cols
+
+
+def spectrum_figure(
+    spectra: Sequence[torch.Tensor],
+    labels: Sequence[str],
+    width: int,
+    height: int,
+    title: str = "",
+) -> Figure:
+    """One log-scale panel per channel with every spectrum overlaid.
+
+    spectra: one or two tensors [C, r] (the singular values of one batch item, descending);
+    they must share C (r may differ, e.g. two truncation ranks). Line j of panel c is
+    spectra[j][c] against the 1-based index i, so callers and tests can read the plotted
+    numbers back from `fig.axes[c].lines[j]`.
+    """
+    if not 1 <= len(spectra) <= len(_SERIES_STYLES):
+        raise ValueError(f"spectrum_figure plots 1 or 2 spectra, got {len(spectra)}")
+    if len(labels) != len(spectra):
+        raise ValueError("spectrum_figure needs one label per spectrum")
+    channels = int(spectra[0].shape[0])
+    if any(s.ndim != 2 or int(s.shape[0]) != channels for s in spectra):
+        raise ValueError(
+            "the two latents have different channel counts "
+            f"({', '.join(str(tuple(s.shape)) for s in spectra)}): compare latents of one family"
+        )
+    with figure_style():
+        fig = new_figure(width, height)
+        rows, cols = _grid(channels)
+        axes = fig.subplots(rows, cols, squeeze=False)
+        for c in range(rows * cols):
+            ax = axes[c // cols][c % cols]
+            if c >= channels:
+                ax.set_axis_off()
+                continue
+            for j, (values, label) in enumerate(zip(spectra, labels, strict=True)):
+                y = values[c].detach().to("cpu", torch.float64).numpy()
+                x = np.arange(1, y.shape[0] + 1)
+                ax.plot(x, y, label=label, markersize=2.5, linewidth=1.0, **_SERIES_STYLES[j])
+            ax.set_yscale("log")
+            ax.set_title(f"channel {c}")
+            ax.grid(True, which="major", alpha=0.3)
+            if c % cols == 0:
+                ax.set_ylabel("singular value $s_i$")
+            if c // cols == rows - 1 or c + cols >= channels:
+                ax.set_xlabel("index $i$")
+        axes[0][0].legend(loc="upper right")
+        fig.suptitle(title or "Singular value spectrum per channel")
+    return fig
+
+
+def components_figure(
+    components: torch.Tensor,
+    singular_values: torch.Tensor,
+    channels: Sequence[int],
+    width: int,
+    height: int,
+    title: str = "",
+    weighted: bool = False,
+) -> Figure:
+    """Heat maps of rank-1 components: one row per channel, one column per index.
+
+    components: [len(channels), n, H, W] (u_i v_i^T, or s_i u_i v_i^T when weighted);
+    singular_values: [len(channels), n]. One symmetric colour scale for the whole grid, so
+    tiles compare; the colour bar is the legend. `fig.axes[row * n + i].images[0]` holds the
+    tile's array.
+    """
+    if components.ndim != 4 or singular_values.shape != components.shape[:2]:
+        raise ValueError("components_figure expects components [C, n, H, W] and values [C, n]")
+    rows, n = int(components.shape[0]), int(components.shape[1])
+    if len(channels) != rows:
+        raise ValueError("components_figure needs one channel number per row")
+    data = components.detach().to("cpu", torch.float64).numpy()
+    vmax = float(np.abs(data).max()) or 1.0
+    with figure_style():
+        fig = new_figure(width, height)
+        axes = fig.subplots(rows, n, squeeze=False)
+        image = None
+        for r in range(rows):
+            for i in range(n):
+                ax = axes[r][i]
+                image = ax.imshow(data[r, i], cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+                ax.set_xticks([])
+                ax.set_yticks([])
+                s = float(singular_values[r, i])
+                ax.set_title(f"i={i + 1}  s={s:.3g}", fontsize=7)
+                if i == 0:
+                    ax.set_ylabel(f"channel {channels[r]}")
+        label = "$s_i u_i v_i^T$" if weighted else "$u_i v_i^T$"
+        fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, label=f"component value {label}")
+        fig.suptitle(title or f"Top {n} rank-1 components {label} per channel")
+    return fig
+
+
+def distance_figure(
+    distances: torch.Tensor,
+    k: int,
+    width: int,
+    height: int,
+    title: str = "",
+) -> Figure:
+    """Bar chart of Grassmann distances per channel with the orthogonal-subspace maximum.
+
+    distances: [B, C] (one row per batch item, or per (batch item, frame) for video). The bar
+    of channel c is the mean over rows; with more than one row the single values are drawn as
+    points on top. `fig.axes[0].patches` are the bars.
+    """
+    if distances.ndim != 2:
+        raise ValueError("distance_figure expects distances [B, C]")
+    data = distances.detach().to("cpu", torch.float64).numpy()
+    channels = data.shape[1]
+    x = np.arange(channels)
+    maximum = (math.pi / 2.0) * math.sqrt(k)
+    with figure_style():
+        fig = new_figure(width, height)
+        ax = fig.add_subplot()
+        bars = ax.bar(x, data.mean(axis=0), color="tab:blue", label=f"distance, top-{k} subspaces")
+        ax.bar_label(bars, fmt="%.3g", fontsize=7, padding=2)
+        if data.shape[0] > 1:
+            xs = np.broadcast_to(x, data.shape).ravel()
+            ax.scatter(xs, data.ravel(), color="black", s=6, zorder=3, label="single items")
+        ax.axhline(
+            maximum,
+            color="tab:red",
+            linestyle="--",
+            label=rf"orthogonal maximum $(\pi/2)\sqrt{{k}}$ = {maximum:.3g}",
+        )
+        ax.set_xticks(x, [str(c) for c in x])
+        ax.set_xlabel("channel")
+        ax.set_ylabel("Grassmann geodesic distance")
+        # Headroom above the maximum line keeps the legend off the bars and the line.
+        ax.set_ylim(0.0, maximum * 1.3)
+        ax.legend(loc="upper center", ncols=3)
+        ax.grid(True, axis="y", alpha=0.3)
+        fig.suptitle(title or "Subspace distance per channel")
+    return fig

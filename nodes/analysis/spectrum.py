@@ -1,0 +1,119 @@
+"""LatentSingularSpectrum: the singular values of every channel, one latent or two overlaid."""
+
+from __future__ import annotations
+
+import torch
+from comfy_api.latest import io
+
+from ...svd_core import LatentSVD, select_matrices
+from .common import (
+    CATEGORY,
+    LatentSVDType,
+    as_latent_svd,
+    item_inputs,
+    run_or_explain,
+    size_inputs,
+    with_preview,
+)
+from .figures import render, spectrum_figure
+
+NODE = "Latent Singular Value Spectrum"
+
+
+def _spectrum(svd: LatentSVD, batch_index: int, frame: int, max_index: int) -> torch.Tensor:
+    """[C, r'] singular values of one item (r' = r, or max_index when smaller)."""
+    s = select_matrices(svd.S, svd, batch_index, frame).detach().cpu()
+    return s[:, :max_index] if max_index > 0 else s
+
+
+class LatentSingularSpectrum(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="LatentSingularSpectrum",
+            display_name=NODE,
+            category=CATEGORY,
+            description="Plots the singular values s_1 >= s_2 >= ... of every channel of a "
+            "latent on a log scale, one panel per channel. Connect a second decomposition to "
+            "overlay it (source vs target, before vs after an edit).",
+            inputs=[
+                LatentSVDType.Input(
+                    "latent_svd",
+                    tooltip="The decomposition to plot (from 'Latent Singular Value Decompose').",
+                ),
+                io.String.Input(
+                    "label",
+                    default="source",
+                    tooltip="Legend label of the first decomposition.",
+                ),
+                io.Int.Input(
+                    "max_index",
+                    default=0,
+                    min=0,
+                    max=4096,
+                    tooltip="Plot only the largest max_index singular values (0 = all of them).",
+                ),
+                *item_inputs(),
+                *size_inputs(1024, 768),
+                io.String.Input(
+                    "title",
+                    default="",
+                    tooltip="Figure title; empty = 'Singular value spectrum per channel'.",
+                ),
+                io.String.Input(
+                    "second_label",
+                    default="target",
+                    tooltip="Legend label of the second decomposition (used only when it is "
+                    "connected).",
+                ),
+                LatentSVDType.Input(
+                    "second_latent_svd",
+                    optional=True,
+                    tooltip="Optional second decomposition, drawn dashed over the first. Same "
+                    "channel count; batch 1 or the same batch size (batch 1 is compared with "
+                    "every item).",
+                ),
+            ],
+            outputs=[
+                io.Image.Output(
+                    "spectrum",
+                    tooltip="The plot as an IMAGE of exactly width x height pixels.",
+                ),
+            ],
+        )
+
+    @classmethod
+    def execute(
+        cls,
+        latent_svd: object,
+        label: str,
+        max_index: int,
+        batch_index: int,
+        frame: int,
+        width: int,
+        height: int,
+        title: str,
+        second_label: str,
+        second_latent_svd: object | None = None,
+    ) -> io.NodeOutput:
+        first = as_latent_svd(NODE, latent_svd)
+        pairs = [(first, label or "first")]
+        if second_latent_svd is not None:
+            second = as_latent_svd(NODE, second_latent_svd, "second_latent_svd")
+            pairs.append((second, second_label or "second"))
+
+        def draw():
+            # A second decomposition with batch 1 is compared with every item of the first.
+            spectra = [
+                _spectrum(s, batch_index if i == 0 or s.batch > 1 else 0, frame, max_index)
+                for i, (s, _) in enumerate(pairs)
+            ]
+            where = f"batch item {batch_index}"
+            if first.frames is not None:
+                where += f", frame {frame}"
+            heading = title or f"Singular value spectrum per channel ({where})"
+            fig = spectrum_figure(spectra, [n for _, n in pairs], width, height, heading)
+            return render(fig, width, height)
+
+        image = run_or_explain(NODE, draw)
+        return with_preview(cls, image, image)

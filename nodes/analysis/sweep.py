@@ -1,0 +1,99 @@
+"""AttributeStrengthSweep: one latent edited at several strengths, as one LATENT batch."""
+
+from __future__ import annotations
+
+import comfy.model_management
+import comfy.utils
+import torch
+from comfy_api.latest import io
+
+from ...svd_core import apply_attribute, recompose
+from .common import CATEGORY, AttributeType, LatentSVDType, as_latent_svd, run_or_explain
+from .parsing import parse_strengths
+
+NODE = "Attribute Strength Sweep"
+
+
+def interleave(edits: list[torch.Tensor]) -> torch.Tensor:
+    """Per-strength batches [B, ...] -> one batch [B * S, ...], item-major: item b's strip is
+    rows b*S .. b*S + S - 1, in the order of the strengths list."""
+    stacked = torch.stack(edits, dim=1)  # [B, S, ...]
+    return stacked.reshape(-1, *stacked.shape[2:])
+
+
+class AttributeStrengthSweep(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="AttributeStrengthSweep",
+            display_name=NODE,
+            category=CATEGORY,
+            description="Applies a learned attribute at every strength of a list and returns "
+            "the edited latents as one LATENT batch, so a single sampler run (continuing from "
+            "step k with add_noise disabled) gives the interpolation strip: "
+            "edited = x + strength * (y - x).",
+            inputs=[
+                LatentSVDType.Input(
+                    "latent_svd",
+                    tooltip="Decomposition of the source latent x' at the edit step k.",
+                ),
+                AttributeType.Input(
+                    "attribute",
+                    tooltip="The learned attribute (from 'Learn Attribute From Pair' or "
+                    "'Load Singular Attribute').",
+                ),
+                io.String.Input(
+                    "strengths",
+                    default="0, 0.25, 0.5, 0.75, 1",
+                    tooltip="Strengths separated by commas, in output order (at most 64). "
+                    "0 = unedited, 1 = the learned edit, negative = away from the target.",
+                ),
+                LatentSVDType.Input(
+                    "target_latent_svd",
+                    optional=True,
+                    tooltip="Optional decomposition of this image's own target latent z' "
+                    "(step k + delta, target prompt). Not connected: the attribute's stored "
+                    "target components are used (same latent size only).",
+                ),
+            ],
+            outputs=[
+                io.Latent.Output(
+                    "latents",
+                    tooltip="float32 LATENT batch of B x (number of strengths): item b at "
+                    "strength j is row b * count + j (each item's strip is contiguous).",
+                ),
+                io.Int.Output(
+                    "count",
+                    tooltip="Number of strengths (the strip length; use it as the preview "
+                    "grid's row length).",
+                ),
+            ],
+        )
+
+    @classmethod
+    def execute(
+        cls,
+        latent_svd: object,
+        attribute: object,
+        strengths: str,
+        target_latent_svd: object | None = None,
+    ) -> io.NodeOutput:
+        svd = as_latent_svd(NODE, latent_svd)
+        target = (
+            None
+            if target_latent_svd is None
+            else as_latent_svd(NODE, target_latent_svd, "target_latent_svd")
+        )
+        values = run_or_explain(NODE, lambda: parse_strengths(strengths))
+        out_device = comfy.model_management.intermediate_device()
+        bar = comfy.utils.ProgressBar(len(values))
+        edits: list[torch.Tensor] = []
+        for i, strength in enumerate(values):
+            comfy.model_management.throw_exception_if_processing_interrupted()
+            edited = run_or_explain(
+                NODE, lambda s=strength: apply_attribute(svd, attribute, target, s)
+            )
+            # recompose returns the source dtype: the same rounding as Apply + Recompose.
+            edits.append(recompose(edited).to(out_device, torch.float32))
+            bar.update_absolute(i + 1, len(values))
+        return io.NodeOutput({"samples": interleave(edits)}, len(values))

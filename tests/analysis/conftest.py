@@ -1,0 +1,41 @@
+"""Fixtures for the analysis tests.
+
+The pure modules of nodes/analysis (figures, parsing) import no ComfyUI, so they are loaded
+straight from their files under private names: importing them as `nodes.analysis...` would
+put our `nodes` package into sys.modules, where ComfyUI's own top-level `nodes` module must go
+when a later test boots the real runtime in this process.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_pure_module(relative: str) -> ModuleType:
+    """Import one self-contained file of the pack under a private module name (cached)."""
+    name = "_lse_analysis_" + Path(relative).stem
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / relative)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def figures() -> ModuleType:
+    return load_pure_module("nodes/analysis/figures.py")
+
+
+@pytest.fixture(scope="session")
+def parsing() -> ModuleType:
+    return load_pure_module("nodes/analysis/parsing.py")
