@@ -8,6 +8,14 @@ from __future__ import annotations
 
 from .analysis import rank_one_components, select_matrices
 from .attribute import Attribute, check_attribute
+from .avi import (
+    PairSolution,
+    apply_attribute,
+    edit_delta,
+    effective_components,
+    learn_attribute,
+    solve_pair,
+)
 from .config import AVIConfig
 from .decomposition import (
     LatentSVD,
@@ -25,6 +33,12 @@ __all__ = [
     "Attribute",
     "AttributeFileError",
     "LatentSVD",
+    "PairSolution",
+    "apply_attribute",
+    "edit_delta",
+    "effective_components",
+    "learn_attribute",
+    "solve_pair",
     "SUPPORTED_DTYPES",
     "SVDEditError",
     "check_attribute",

@@ -37,8 +37,8 @@ class AVIConfig:
     kt: int = 16
     keep_tail: bool = True
     hidden: int = 128
-    steps: int = 400
-    lr: float = 3e-3
+    steps: int = 200
+    lr: float = 4e-3
     w_target: float = 1.0
     w_source: float = 1.0
     w_target_sv: float = 0.1

@@ -1,0 +1,392 @@
+"""Attribute Vector Integration: learn an attribute from (source, target) pairs and apply it.
+
+method.md section 3 and 4.  The loss is evaluated through :mod:`svd_core.quadratic` (no
+dense ``y`` during training); :func:`solve_pair` minimises the same loss exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import torch
+
+from .attribute import Attribute
+from .config import AVIConfig
+from .decomposition import LatentSVD, reconstruct
+from .errors import SVDEditError
+from .predictor import TINY, init_predictor, predict_coefficients, predictor_inputs
+from .quadratic import QuadraticLoss, build_quadratic
+from .training import train_predictor
+from .validation import check_finite_number
+
+ProgressFn = Callable[[int, int], None]
+
+#: Provenance keywords accepted by :func:`learn_attribute`.
+PROVENANCE_KEYS = ("source_prompt", "target_prompt", "step", "delta")
+
+#: At most this many progress callbacks per training run (a callback may be costly).
+PROGRESS_CALLS = 100
+
+
+@dataclass(frozen=True)
+class PairSolution:
+    """Exact minimiser of the AVI loss with fixed bases.
+
+    Attributes:
+        a: ``[..., ks]`` optimal source coefficients (``...`` = the source's ``B, C[, T]``).
+        b: ``[..., kt]`` optimal target coefficients.
+        loss: the minimal loss, averaged over matrices like the training loss.
+        per_matrix: ``[...]`` the minimal loss of each matrix.
+    """
+
+    a: torch.Tensor
+    b: torch.Tensor
+    loss: float
+    per_matrix: torch.Tensor
+
+
+@contextmanager
+def single_thread() -> Iterator[None]:
+    """Run the block with one intra-op thread, then restore the previous count.
+
+    The AVI tensors are tiny (``[M, k, k]``, a 3-layer MLP over ``M`` rows): thread start-up
+    and spinning cost far more than they save (10x slower with 2 threads on a busy 2-core
+    CPU).  The setting is process-wide, so it is restored even if the block raises.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def effective_components(config: AVIConfig, height: int, width: int) -> tuple[int, int]:
+    """``(ks, kt)`` clipped to ``min(H, W)``."""
+    r = min(height, width)
+    return min(config.ks, r), min(config.kt, r)
+
+
+def _check_svd(x: object, what: str) -> LatentSVD:
+    if not isinstance(x, LatentSVD):
+        raise SVDEditError(
+            f"{what} must be a LatentSVD (use svd_core.decompose on the latent), "
+            f"got {type(x).__name__}."
+        )
+    return x
+
+
+def _check_pair(source: LatentSVD, target: LatentSVD, what: str = "target") -> None:
+    if source.shape[1:] != target.shape[1:]:
+        raise SVDEditError(
+            f"source latent {list(source.shape)} and {what} latent {list(target.shape)} differ: "
+            "they must come from the same model and resolution (same C, H, W"
+            + (", T" if len(source.shape) == 5 else "")
+            + ")."
+        )
+    if len(source.shape) != len(target.shape):
+        raise SVDEditError("source and target must both be image or both be video latents.")
+    if target.batch not in (1, source.batch):
+        raise SVDEditError(
+            f"{what} batch size {target.batch} does not match the source batch {source.batch}: "
+            f"give one {what} per source, or a single {what} for all of them."
+        )
+
+
+def _check_rank(svd: LatentSVD, k: int, what: str) -> None:
+    if svd.rank < k:
+        raise SVDEditError(
+            f"{what} decomposition keeps rank {svd.rank} but {k} components are needed: "
+            "decompose with rank 0 (full) or at least that rank."
+        )
+
+
+def _flat(t: torch.Tensor, lead: tuple[int, ...], tail: int) -> torch.Tensor:
+    """Broadcast ``t`` over the lead dims and flatten them to ``[M, ...]``."""
+    t = t.expand(*lead, *t.shape[-tail:]) if tail else t.expand(*lead)
+    return t.reshape(-1, *t.shape[len(lead) :])
+
+
+def _channel_index(lead: tuple[int, ...]) -> torch.Tensor:
+    """``[M]`` channel of each matrix (dim 1 of the lead dims)."""
+    shape = [1] * len(lead)
+    shape[1] = lead[1]
+    return torch.arange(lead[1]).view(shape).expand(*lead).reshape(-1)
+
+
+def _pair_quadratic(
+    source: LatentSVD, target: LatentSVD, config: AVIConfig
+) -> tuple[QuadraticLoss, int, int]:
+    _check_pair(source, target)
+    ks, kt = effective_components(config, source.height, source.width)
+    _check_rank(source, ks, "source")
+    _check_rank(target, kt, "target")
+    lead = source.lead_shape
+    q = build_quadratic(
+        _flat(source.U, lead, 2), _flat(source.S, lead, 1), _flat(source.Vh, lead, 2),
+        _flat(target.U, lead, 2), _flat(target.S, lead, 1), _flat(target.Vh, lead, 2),
+        ks, kt, config.keep_tail, config.weights,
+    )  # fmt: skip
+    return q, ks, kt
+
+
+def solve_pair(
+    source: LatentSVD, target: LatentSVD, config: AVIConfig | None = None
+) -> PairSolution:
+    """The exact minimiser of the AVI loss for fixed bases (method.md, "Exact reference").
+
+    One ``(ks + kt)``-sized least-squares solve per matrix, batched.  Its ``loss`` is a lower
+    bound of any predictor's training loss on the same pairs and the yardstick of convergence.
+    ``target`` may have batch 1 (broadcast over the source batch).
+    """
+    config = AVIConfig() if config is None else config
+    if not isinstance(config, AVIConfig):
+        raise SVDEditError(f"config must be an AVIConfig, got {type(config).__name__}.")
+    _check_svd(source, "source")
+    _check_svd(target, "target")
+    with single_thread():
+        q, ks, kt = _pair_quadratic(source, target, config)
+        c, per = q.solve()
+    lead = source.lead_shape
+    return PairSolution(
+        a=c[:, :ks].reshape(*lead, ks).float(),
+        b=c[:, ks:].reshape(*lead, kt).float(),
+        loss=float(per.mean()),
+        per_matrix=per.reshape(lead).float(),
+    )
+
+
+def _check_provenance(provenance: dict[str, object]) -> dict[str, object]:
+    unknown = sorted(set(provenance) - set(PROVENANCE_KEYS))
+    if unknown:
+        raise SVDEditError(
+            f"unknown provenance fields {unknown}; allowed: {list(PROVENANCE_KEYS)}."
+        )
+    out: dict[str, object] = {}
+    for key in ("source_prompt", "target_prompt"):
+        v = provenance.get(key, "")
+        if v is None:
+            v = ""
+        if not isinstance(v, str):
+            raise SVDEditError(f"{key} must be a string, got {type(v).__name__}.")
+        out[key] = v
+    for key in ("step", "delta"):
+        v = provenance.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+            raise SVDEditError(f"{key} must be an integer or None, got {v!r}.")
+        out[key] = v
+    return out
+
+
+def learn_attribute(
+    source: LatentSVD,
+    target: LatentSVD,
+    config: AVIConfig | None = None,
+    progress: ProgressFn | None = None,
+    name: str = "attribute",
+    **provenance: object,
+) -> Attribute:
+    """Train the AVI predictor on (source, target) pairs (method.md section 3).
+
+    Args:
+        source: decomposition of ``x`` ``[B, C, H, W]`` (or video ``[B, C, T, H, W]``); a
+            batch of ``B`` pairs trains one predictor.
+        target: decomposition of ``z``, same shape, or batch 1 (shared by all sources).
+        config: training settings (defaults: :class:`AVIConfig`).
+        progress: called as ``progress(step, total)`` at the start, about every 1 % of the
+            steps and at the end; an exception it raises stops training and propagates
+            (how a node honours Cancel).
+        name: label stored in the attribute.
+        **provenance: optional ``source_prompt``, ``target_prompt``, ``step``, ``delta``.
+
+    Returns:
+        An :class:`Attribute` with float32 CPU tensors, the loss history, the final loss of
+        the stored predictor and the exact optimum of the same loss.
+
+    Works under ``torch.inference_mode()`` (as ComfyUI runs nodes): training re-enables
+    autograd locally.  Deterministic on CPU for a given ``config.seed``.
+    """
+    config = AVIConfig() if config is None else config
+    if not isinstance(config, AVIConfig):
+        raise SVDEditError(f"config must be an AVIConfig, got {type(config).__name__}.")
+    if not isinstance(name, str):
+        raise SVDEditError(f"name must be a string, got {type(name).__name__}.")
+    prov = _check_provenance(provenance)
+    _check_svd(source, "source")
+    _check_svd(target, "target")
+    if progress is not None and not callable(progress):
+        raise SVDEditError("progress must be callable as progress(step, total).")
+
+    with single_thread():
+        return _train(source, target, config, progress, name, prov)
+
+
+def _train(
+    source: LatentSVD,
+    target: LatentSVD,
+    config: AVIConfig,
+    progress: ProgressFn | None,
+    name: str,
+    prov: dict[str, object],
+) -> Attribute:
+    steps = config.steps
+    with torch.no_grad():
+        q, ks, kt = _pair_quadratic(source, target, config)
+        channels = source.channels
+        channel = _channel_index(source.lead_shape)
+        inputs = predictor_inputs(q.sx, q.sz, channel, channels)
+        base = torch.cat([q.sx, torch.zeros_like(q.sz)], dim=1)
+        scale = q.sx[:, :1].clamp_min(TINY)
+        init = init_predictor(ks, kt, channels, config.hidden, config.seed, torch.float64)
+        if progress is not None:
+            progress(0, steps)
+        trained, history = train_predictor(
+            q, init, inputs, base, scale, steps, config.lr,
+            progress=None if progress is None else (lambda i: progress(i, steps)),
+            progress_every=max(1, steps // PROGRESS_CALLS),
+        )  # fmt: skip
+        stored = {k: v.to(torch.float32).contiguous() for k, v in trained.items()}
+        # The loss of the predictor as stored (float32), not of the float64 copy.
+        p64 = {k: v.to(torch.float64) for k, v in stored.items()}
+        final = float(q.loss(predict_coefficients(p64, q.sx, q.sz, channel, channels)))
+        _, optimum = q.solve()
+
+    t0 = target.select_batch(0)
+    tU = t0.U[0, ..., :kt].detach().to("cpu", torch.float32).contiguous()
+    tS = t0.S[0, ..., :kt].detach().to("cpu", torch.float32).contiguous()
+    tVh = t0.Vh[0, ..., :kt, :].detach().to("cpu", torch.float32).contiguous()
+    return Attribute(
+        name=name,
+        config=config,
+        channels=channels,
+        height=source.height,
+        width=source.width,
+        ks=ks,
+        kt=kt,
+        predictor=stored,
+        target_U=tU,
+        target_S=tS,
+        target_Vh=tVh,
+        loss_history=history.to(torch.float32),
+        final_loss=final,
+        optimum_loss=float(optimum.mean()),
+        num_pairs=source.batch,
+        frames=source.frames,
+        **prov,  # type: ignore[arg-type]
+    )
+
+
+def _stored_target(latent_svd: LatentSVD, attribute: Attribute) -> LatentSVD:
+    """The attribute's stored target components as a (rank-kt) LatentSVD of batch 1."""
+    if (latent_svd.height, latent_svd.width) != (attribute.height, attribute.width):
+        raise SVDEditError(
+            f"the attribute was learned on {attribute.height}x{attribute.width} latents and "
+            f"stores that target; this latent is {latent_svd.height}x{latent_svd.width}. "
+            "Connect a target latent for this image, or use an attribute learned at this size."
+        )
+    U, S, Vh = attribute.target_U, attribute.target_S, attribute.target_Vh
+    if attribute.frames is None and latent_svd.frames is not None:
+        # An image attribute on video: every frame gets the same stored target.
+        t = latent_svd.frames
+        U = U.unsqueeze(1).expand(-1, t, -1, -1)
+        S = S.unsqueeze(1).expand(-1, t, -1)
+        Vh = Vh.unsqueeze(1).expand(-1, t, -1, -1)
+    elif attribute.frames != latent_svd.frames:
+        raise SVDEditError(
+            f"the attribute's stored target has {attribute.frames or 'no'} frames but the latent "
+            f"has {latent_svd.frames or 'no'} frames; connect a target latent instead."
+        )
+    dev = latent_svd.device
+    return LatentSVD(
+        U=U.unsqueeze(0).to(dev),
+        S=S.unsqueeze(0).to(dev),
+        Vh=Vh.unsqueeze(0).to(dev),
+        shape=(1, *latent_svd.shape[1:]),
+        dtype=latent_svd.dtype,
+    )
+
+
+def edit_delta(
+    latent_svd: LatentSVD, attribute: Attribute, target: LatentSVD | None = None
+) -> torch.Tensor:
+    """``y - x``: the full-strength edit of every matrix, float32 ``[..., H, W]`` on the
+    latent's device (``...`` = its ``B, C[, T]``).  See :func:`apply_attribute`."""
+    _check_svd(latent_svd, "latent_svd")
+    if not isinstance(attribute, Attribute):
+        raise SVDEditError(f"attribute must be an Attribute, got {type(attribute).__name__}.")
+    if latent_svd.channels != attribute.channels:
+        raise SVDEditError(
+            f"the attribute was learned on {attribute.channels}-channel latents but this latent "
+            f"has {latent_svd.channels} channels: use an attribute learned with the same model "
+            "family."
+        )
+    if target is None:
+        target = _stored_target(latent_svd, attribute)
+    else:
+        _check_svd(target, "target")
+        _check_pair(latent_svd, target)
+    ks, kt = attribute.ks, attribute.kt
+    _check_rank(latent_svd, ks, "latent")
+    _check_rank(target, kt, "target")
+
+    lead = latent_svd.lead_shape
+    dev = latent_svd.device
+    with torch.no_grad():
+        Ux = latent_svd.U[..., :ks].float()
+        sx = latent_svd.S[..., :ks].float()
+        Vhx = latent_svd.Vh[..., :ks, :].float()
+        Uz = target.U[..., :kt].to(dev, torch.float32).expand(*lead, -1, -1)
+        sz = target.S[..., :kt].to(dev, torch.float32).expand(*lead, -1)
+        Vhz = target.Vh[..., :kt, :].to(dev, torch.float32).expand(*lead, -1, -1)
+        params = {k: v.to(dev) for k, v in attribute.predictor.items()}
+        channel = _channel_index(lead).to(dev)
+        c = predict_coefficients(params, sx.reshape(-1, ks), sz.reshape(-1, kt), channel,
+                                 attribute.channels)  # fmt: skip
+        a = c[:, :ks].reshape(*lead, ks)
+        b = c[:, ks:].reshape(*lead, kt)
+        # y - x = sum (a_i - sx_i) E_i + sum b_j F_j (+ the dropped tail without keep_tail).
+        delta = reconstruct(Ux, a - sx, Vhx) + reconstruct(Uz, b, Vhz)
+        if not attribute.config.keep_tail:
+            x = reconstruct(latent_svd.U.float(), latent_svd.S.float(), latent_svd.Vh.float())
+            delta = delta - (x - reconstruct(Ux, sx, Vhx))
+    return delta
+
+
+def apply_attribute(
+    latent_svd: LatentSVD,
+    attribute: Attribute,
+    target: LatentSVD | None = None,
+    strength: float = 1.0,
+) -> LatentSVD:
+    """Edit a latent with a learned attribute: ``edited = x + strength * (y - x)``.
+
+    Args:
+        latent_svd: decomposition of the new source latent ``x'`` (``[B, C, H, W]`` or video);
+            its channel count must equal the attribute's.
+        attribute: from :func:`learn_attribute` or :func:`load_attribute`.
+        target: decomposition of the new image's target latent ``z'`` (same shape, or batch
+            1); ``None`` uses the attribute's stored target components (only when H and W
+            match the training latents).
+        strength: ``0`` returns ``latent_svd`` itself; ``1`` is the learned edit; negative
+            values push away from the target.
+
+    Returns:
+        The full-rank decomposition of the edited latent (one batched SVD), with the input's
+        shape and dtype, on the input's device.
+    """
+    s = check_finite_number(strength, "strength")
+    _check_svd(latent_svd, "latent_svd")
+    if s == 0.0:
+        return latent_svd
+    delta = edit_delta(latent_svd, attribute, target)
+    with torch.no_grad():
+        x = reconstruct(latent_svd.U.float(), latent_svd.S.float(), latent_svd.Vh.float())
+        edited = x + s * delta
+        if not bool(torch.isfinite(edited).all()):
+            raise SVDEditError(
+                "the edited latent contains NaN or Inf (strength too large?); lower the strength."
+            )
+        u, sv, vh = torch.linalg.svd(edited, full_matrices=False)
+    return LatentSVD(U=u, S=sv, Vh=vh, shape=latent_svd.shape, dtype=latent_svd.dtype)
