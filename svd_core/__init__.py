@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .analysis import rank_one_components, select_matrices
 from .attribute import Attribute, check_attribute
+from .attribute_io import FORMAT, FORMAT_VERSION, load_attribute, save_attribute
 from .avi import (
     PairSolution,
     apply_attribute,
@@ -31,6 +32,10 @@ from .validation import SUPPORTED_DTYPES, validate_latent
 __all__ = [
     "AVIConfig",
     "Attribute",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "load_attribute",
+    "save_attribute",
     "AttributeFileError",
     "LatentSVD",
     "PairSolution",

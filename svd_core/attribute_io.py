@@ -1,0 +1,265 @@
+"""Attribute files: one ``.safetensors`` file, tensors plus JSON metadata.
+
+Layout (format ``latent-svd-edit/attribute``, version :data:`FORMAT_VERSION`):
+
+- tensors (all float32): ``predictor.l1.weight`` ... ``predictor.l3.bias``, ``target.U``,
+  ``target.S``, ``target.Vh``, ``loss_history``;
+- metadata (safetensors' string map): ``format``, ``format_version``, ``config`` (JSON of
+  :class:`AVIConfig`), ``attribute`` (JSON: name, C/H/W, ks/kt, frames, losses, provenance).
+
+Loading never unpickles anything and validates the whole file before building the
+:class:`Attribute`; every problem is reported as :class:`AttributeFileError`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from typing import Any
+
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
+
+from .attribute import Attribute
+from .config import AVIConfig
+from .errors import AttributeFileError, SVDEditError
+from .predictor import PREDICTOR_KEYS
+
+FORMAT = "latent-svd-edit/attribute"
+FORMAT_VERSION = 1
+
+#: Refuse larger headers before parsing them (a real header is a few kB).
+MAX_HEADER_BYTES = 1 << 20
+#: Refuse larger files before reading them (a real attribute is well under 10 MB).
+MAX_FILE_BYTES = 256 << 20
+
+METADATA_KEYS = ("format", "format_version", "config", "attribute")
+ATTRIBUTE_FIELDS = (
+    "name", "channels", "height", "width", "ks", "kt", "frames", "num_pairs",
+    "final_loss", "optimum_loss", "source_prompt", "target_prompt", "step", "delta",
+)  # fmt: skip
+TENSOR_KEYS = (
+    *(f"predictor.{k}" for k in PREDICTOR_KEYS),
+    "target.U",
+    "target.S",
+    "target.Vh",
+    "loss_history",
+)
+_ITEMSIZE = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1,
+             "U8": 1, "BOOL": 1}  # fmt: skip
+
+
+def _json_dumps(obj: Any) -> str:
+    return json.dumps(obj, allow_nan=False, sort_keys=True, ensure_ascii=False)
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"non-finite number {name} in JSON")
+
+
+def _json_loads(text: str, what: str) -> Any:
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except ValueError as exc:
+        raise AttributeFileError(f"{what} is not valid JSON ({exc}).") from exc
+
+
+def save_attribute(attribute: Attribute, path: str | os.PathLike[str]) -> None:
+    """Write ``attribute`` to ``path`` atomically.
+
+    The file is written under a temporary name in the same folder and then moved over
+    ``path`` with ``os.replace``, so a crash never leaves a half-written attribute.
+    """
+    if not isinstance(attribute, Attribute):
+        raise SVDEditError(f"expected an Attribute, got {type(attribute).__name__}.")
+    tensors = {f"predictor.{k}": attribute.predictor[k].contiguous() for k in PREDICTOR_KEYS}
+    tensors["target.U"] = attribute.target_U.contiguous()
+    tensors["target.S"] = attribute.target_S.contiguous()
+    tensors["target.Vh"] = attribute.target_Vh.contiguous()
+    tensors["loss_history"] = attribute.loss_history.contiguous()
+    meta = {f: getattr(attribute, f) for f in ATTRIBUTE_FIELDS}
+    metadata = {
+        "format": FORMAT,
+        "format_version": str(FORMAT_VERSION),
+        "config": _json_dumps(attribute.config.to_dict()),
+        "attribute": _json_dumps(meta),
+    }
+    data = st_save({k: v.detach().cpu() for k, v in tensors.items()}, metadata=metadata)
+
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _check_header(header: object, data_len: int) -> dict[str, str]:
+    """Validate the parsed safetensors header; return its metadata."""
+    if not isinstance(header, dict):
+        raise AttributeFileError("the safetensors header is not a JSON object.")
+    meta = header.get("__metadata__")
+    if not isinstance(meta, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in meta.items()
+    ):
+        raise AttributeFileError(
+            "the file has no attribute metadata: it is a safetensors file but not a "
+            "latent-svd-edit attribute (a LoRA or checkpoint goes in another loader)."
+        )
+    names = set(header) - {"__metadata__"}
+    missing = sorted(set(TENSOR_KEYS) - names)
+    extra = sorted(names - set(TENSOR_KEYS))
+    if missing or extra:
+        raise AttributeFileError(f"unexpected tensors: missing {missing}, unknown {extra}.")
+    for name in TENSOR_KEYS:
+        entry = header[name]
+        if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
+            raise AttributeFileError(f"tensor {name!r} has a malformed header entry.")
+        dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
+        if dtype != "F32":
+            raise AttributeFileError(
+                f"tensor {name!r} has dtype {dtype!r}; expected float32 (F32)."
+            )
+        if not isinstance(shape, list) or not all(
+            isinstance(d, int) and not isinstance(d, bool) and 0 <= d < (1 << 31) for d in shape
+        ):
+            raise AttributeFileError(f"tensor {name!r} has a malformed shape {shape!r}.")
+        if (
+            not isinstance(offsets, list)
+            or len(offsets) != 2
+            or not all(isinstance(o, int) and not isinstance(o, bool) for o in offsets)
+        ):
+            raise AttributeFileError(f"tensor {name!r} has malformed data offsets.")
+        start, end = offsets
+        if not 0 <= start <= end <= data_len:
+            raise AttributeFileError(
+                f"tensor {name!r} lies outside the file: the file is truncated or damaged."
+            )
+        if end - start != math.prod(shape) * _ITEMSIZE[dtype]:
+            raise AttributeFileError(f"tensor {name!r}: its size does not match its shape.")
+    return meta
+
+
+def _read_header(raw: bytes) -> tuple[dict[str, str], int]:
+    if len(raw) < 8:
+        raise AttributeFileError("the file is truncated (shorter than a safetensors header).")
+    if raw[:1] == b"\x80" or raw[:2] == b"PK":
+        raise AttributeFileError(
+            "this is a Python pickle / PyTorch checkpoint, not a safetensors attribute; "
+            "pickles can run code, so they are never loaded."
+        )
+    n = int.from_bytes(raw[:8], "little")
+    if n > MAX_HEADER_BYTES:
+        raise AttributeFileError(
+            f"the safetensors header claims {n} bytes (limit {MAX_HEADER_BYTES}): "
+            "not an attribute file, or damaged."
+        )
+    if 8 + n > len(raw):
+        raise AttributeFileError("the file is truncated (the header runs past its end).")
+    try:
+        text = raw[8 : 8 + n].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise AttributeFileError("the header is not UTF-8 text: not a safetensors file.") from exc
+    header = _json_loads(text, "the safetensors header")
+    return _check_header(header, len(raw) - 8 - n), n
+
+
+def _check_metadata(meta: dict[str, str]) -> tuple[AVIConfig, dict[str, Any]]:
+    fmt = meta.get("format")
+    if fmt != FORMAT:
+        raise AttributeFileError(
+            f"metadata 'format' is {fmt!r}, not {FORMAT!r}: this safetensors file is not a "
+            "latent-svd-edit attribute."
+        )
+    version_text = meta.get("format_version")
+    if not isinstance(version_text, str) or not version_text.isdigit():
+        raise AttributeFileError(f"metadata 'format_version' is malformed: {version_text!r}.")
+    version = int(version_text)
+    if version > FORMAT_VERSION:
+        raise AttributeFileError(
+            f"this attribute was made by a newer latent-svd-edit (file format version {version}; "
+            f"this version reads up to {FORMAT_VERSION}): update the latent-svd-edit node pack."
+        )
+    if version < 1:
+        raise AttributeFileError(f"metadata 'format_version' {version} is not valid.")
+    extra = sorted(set(meta) - set(METADATA_KEYS))
+    missing = sorted(set(METADATA_KEYS) - set(meta))
+    if extra or missing:
+        raise AttributeFileError(f"metadata keys: missing {missing}, unknown {extra}.")
+    try:
+        config = AVIConfig.from_dict(_json_loads(meta["config"], "metadata 'config'"))
+    except AttributeFileError:
+        raise
+    except SVDEditError as exc:
+        raise AttributeFileError(f"metadata 'config' is invalid: {exc}") from exc
+    info = _json_loads(meta["attribute"], "metadata 'attribute'")
+    if not isinstance(info, dict):
+        raise AttributeFileError("metadata 'attribute' must be a JSON object.")
+    extra = sorted(set(info) - set(ATTRIBUTE_FIELDS))
+    missing = sorted(set(ATTRIBUTE_FIELDS) - set(info))
+    if extra or missing:
+        raise AttributeFileError(
+            f"metadata 'attribute' fields: missing {missing}, unknown {extra}."
+        )
+    return config, info
+
+
+def _load(path: str) -> Attribute:
+    if not os.path.isfile(path):
+        raise AttributeFileError("no such file.")
+    size = os.path.getsize(path)
+    if size > MAX_FILE_BYTES:
+        raise AttributeFileError(
+            f"the file is {size} bytes, far larger than an attribute (limit {MAX_FILE_BYTES})."
+        )
+    with open(path, "rb") as f:
+        raw = f.read(MAX_FILE_BYTES + 1)
+    meta, _ = _read_header(raw)
+    config, info = _check_metadata(meta)
+    # The header is known to be sane; safetensors' own parser checks the rest (overlaps,
+    # coverage) and never executes anything.
+    tensors = st_load(raw)
+    try:
+        return Attribute(
+            config=config,
+            predictor={k: tensors[f"predictor.{k}"] for k in PREDICTOR_KEYS},
+            target_U=tensors["target.U"],
+            target_S=tensors["target.S"],
+            target_Vh=tensors["target.Vh"],
+            loss_history=tensors["loss_history"],
+            **info,
+        )
+    except TypeError as exc:  # a field of the wrong JSON type hit a constructor
+        raise AttributeFileError(f"metadata 'attribute' is malformed ({exc}).") from exc
+
+
+def load_attribute(path: str | os.PathLike[str]) -> Attribute:
+    """Read and fully validate an attribute file.
+
+    Raises:
+        AttributeFileError: for anything wrong (missing, truncated, not safetensors, a
+            pickle, oversized header, wrong/extra/missing tensors or metadata, wrong shapes
+            or dtypes, non-finite values, a newer format version); the message names the
+            file and the problem.
+    """
+    shown = os.fspath(path) if isinstance(path, (str, os.PathLike)) else repr(path)
+    try:
+        return _load(os.fspath(path))
+    except AttributeFileError as exc:
+        raise AttributeFileError(f"cannot load attribute file {shown!r}: {exc}") from exc
+    except SVDEditError as exc:
+        raise AttributeFileError(f"cannot load attribute file {shown!r}: {exc}") from exc
+    except Exception as exc:  # any parser/OS failure becomes one clear error type
+        raise AttributeFileError(
+            f"cannot load attribute file {shown!r}: {type(exc).__name__}: {exc}"
+        ) from exc
