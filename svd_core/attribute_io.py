@@ -153,12 +153,15 @@ def _check_header(header: object, data_len: int) -> dict[str, str]:
 def _read_header(raw: bytes) -> tuple[dict[str, str], int]:
     if len(raw) < 8:
         raise AttributeFileError("the file is truncated (shorter than a safetensors header).")
-    if raw[:1] == b"\x80" or raw[:2] == b"PK":
+    n = int.from_bytes(raw[:8], "little")
+    # The first byte of a valid file is the header length's low byte, which is 0x80 for
+    # about 1 file in 32: the pickle / zip signatures only count when the length is absurd.
+    plausible = n <= MAX_HEADER_BYTES and 8 + n <= len(raw)
+    if not plausible and (raw[:1] == b"\x80" or raw[:2] == b"PK"):
         raise AttributeFileError(
             "this is a Python pickle / PyTorch checkpoint, not a safetensors attribute; "
             "pickles can run code, so they are never loaded."
         )
-    n = int.from_bytes(raw[:8], "little")
     if n > MAX_HEADER_BYTES:
         raise AttributeFileError(
             f"the safetensors header claims {n} bytes (limit {MAX_HEADER_BYTES}): "
