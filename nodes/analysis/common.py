@@ -1,44 +1,13 @@
-"""What the analysis nodes share: socket types, the category, error wording, image previews."""
+"""What the analysis nodes share beyond nodes/common.py: category, widgets, image previews."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from typing import TypeVar
 
 import torch
 from comfy_api.latest import io, ui
 
-from ...svd_core import LatentSVD
+from ..types import CATEGORY as PACK_CATEGORY
 
-CATEGORY = "latent/singular value edit/analysis"
-
-# The io_type strings are what ComfyUI matches sockets on; the core nodes declare the same.
-LatentSVDType = io.Custom("LATENT_SVD")
-AttributeType = io.Custom("SVD_ATTRIBUTE")
-
-T = TypeVar("T")
-
-
-def run_or_explain(node: str, fn: Callable[[], T]) -> T:
-    """Run ``fn``; a ValueError (bad input) comes back naming the node, so the user knows
-    which box in the graph to fix. Other exceptions (including Cancel) pass unchanged."""
-    try:
-        return fn()
-    except ValueError as exc:
-        raise ValueError(f"{node}: {exc}") from exc
-
-
-def as_latent_svd(node: str, value: object, what: str = "latent_svd") -> LatentSVD:
-    """The decomposition carried on a LATENT_SVD socket."""
-    if isinstance(value, LatentSVD):
-        return value
-    inner = getattr(value, "svd", None)
-    if isinstance(inner, LatentSVD):
-        return inner
-    raise ValueError(
-        f"{node}: input '{what}' is not a singular value decomposition "
-        f"(got {type(value).__name__}); connect the output of 'Latent Singular Value Decompose'."
-    )
+CATEGORY = f"{PACK_CATEGORY}/analysis"
 
 
 def with_preview(

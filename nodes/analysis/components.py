@@ -6,17 +6,11 @@ import torch
 from comfy_api.latest import io
 
 from ...svd_core import rank_one_components, select_matrices
-from .common import (
-    CATEGORY,
-    LatentSVDType,
-    as_latent_svd,
-    item_inputs,
-    run_or_explain,
-    size_inputs,
-    with_preview,
-)
+from ..common import as_singular, run_or_explain
+from ..parsing import parse_index_list
+from ..types import LatentSVDType
+from .common import CATEGORY, item_inputs, size_inputs, with_preview
 from .figures import components_figure, render
-from .parsing import parse_channels
 
 NODE = "Singular Components Preview"
 
@@ -28,6 +22,8 @@ class SingularComponentsPreview(io.ComfyNode):
             node_id="SingularComponentsPreview",
             display_name=NODE,
             category=CATEGORY,
+            # An output node: it draws its preview even when its IMAGE is not connected.
+            is_output_node=True,
             description="Draws the top rank-1 components u_i v_i^T of each channel as heat maps "
             "(rows: channels, columns: i = 1..count). Run it on latents taken at two denoising "
             "steps (e.g. 0.7T and 0.6T) to see the order of the components change.",
@@ -46,8 +42,8 @@ class SingularComponentsPreview(io.ComfyNode):
                 io.String.Input(
                     "channels",
                     default="",
-                    tooltip="0-based channels to draw, separated by commas (e.g. '0, 2'); empty "
-                    "= every channel.",
+                    tooltip="0-based channels to draw: numbers or ranges separated by commas "
+                    "(e.g. '0, 2' or '0-3'); empty = every channel.",
                 ),
                 io.Boolean.Input(
                     "weighted",
@@ -85,10 +81,10 @@ class SingularComponentsPreview(io.ComfyNode):
         height: int,
         title: str,
     ) -> io.NodeOutput:
-        svd = as_latent_svd(NODE, latent_svd)
+        svd = as_singular(NODE, latent_svd).svd
 
         def draw() -> torch.Tensor:
-            chosen = parse_channels(channels, svd.channels)
+            chosen = parse_index_list(channels, svd.channels, "channels", empty_means_all=True)
             if count > svd.rank:
                 raise ValueError(
                     f"count {count} is more than the {svd.rank} components this decomposition "

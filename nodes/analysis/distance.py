@@ -8,14 +8,9 @@ import torch
 from comfy_api.latest import io
 
 from ...svd_core import subspace_distance
-from .common import (
-    CATEGORY,
-    LatentSVDType,
-    as_latent_svd,
-    run_or_explain,
-    size_inputs,
-    with_preview,
-)
+from ..common import as_singular, run_or_explain
+from ..types import LatentSVDType
+from .common import CATEGORY, size_inputs, with_preview
 from .figures import distance_figure, render
 
 NODE = "Latent Subspace Distance"
@@ -45,6 +40,8 @@ class LatentSubspaceDistance(io.ComfyNode):
             node_id="LatentSubspaceDistance",
             display_name=NODE,
             category=CATEGORY,
+            # An output node: it draws its preview even when its IMAGE is not connected.
+            is_output_node=True,
             description="Grassmann geodesic distance || arccos(svals(A^T B)) ||_2 between the "
             "spans of the top-k singular vectors of two latents, per channel: 0 = the same "
             "subspace, (pi/2) sqrt(k) = orthogonal. Small values between neighbouring denoising "
@@ -109,8 +106,8 @@ class LatentSubspaceDistance(io.ComfyNode):
         height: int,
         title: str,
     ) -> io.NodeOutput:
-        a = as_latent_svd(NODE, latent_svd_a, "latent_svd_a")
-        b = as_latent_svd(NODE, latent_svd_b, "latent_svd_b")
+        a = as_singular(NODE, latent_svd_a, "latent_svd_a").svd
+        b = as_singular(NODE, latent_svd_b, "latent_svd_b").svd
 
         def measure() -> tuple[float, torch.Tensor, str]:
             rows = per_channel_rows(subspace_distance(a, b, k, side).detach().cpu())

@@ -6,15 +6,9 @@ import torch
 from comfy_api.latest import io
 
 from ...svd_core import LatentSVD, select_matrices
-from .common import (
-    CATEGORY,
-    LatentSVDType,
-    as_latent_svd,
-    item_inputs,
-    run_or_explain,
-    size_inputs,
-    with_preview,
-)
+from ..common import as_singular, run_or_explain
+from ..types import LatentSVDType
+from .common import CATEGORY, item_inputs, size_inputs, with_preview
 from .figures import render, spectrum_figure
 
 NODE = "Latent Singular Value Spectrum"
@@ -33,6 +27,8 @@ class LatentSingularSpectrum(io.ComfyNode):
             node_id="LatentSingularSpectrum",
             display_name=NODE,
             category=CATEGORY,
+            # An output node: it draws its preview even when its IMAGE is not connected.
+            is_output_node=True,
             description="Plots the singular values s_1 >= s_2 >= ... of every channel of a "
             "latent on a log scale, one panel per channel. Connect a second decomposition to "
             "overlay it (source vs target, before vs after an edit).",
@@ -96,10 +92,10 @@ class LatentSingularSpectrum(io.ComfyNode):
         second_label: str,
         second_latent_svd: object | None = None,
     ) -> io.NodeOutput:
-        first = as_latent_svd(NODE, latent_svd)
+        first = as_singular(NODE, latent_svd).svd
         pairs = [(first, label or "first")]
         if second_latent_svd is not None:
-            second = as_latent_svd(NODE, second_latent_svd, "second_latent_svd")
+            second = as_singular(NODE, second_latent_svd, "second_latent_svd").svd
             pairs.append((second, second_label or "second"))
 
         def draw():

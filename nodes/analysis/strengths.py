@@ -1,4 +1,4 @@
-"""Parse the text widgets of the analysis nodes (strength lists, channel lists). Pure Python."""
+"""Parse the strength list of the strength sweep (pure Python)."""
 
 from __future__ import annotations
 
@@ -43,27 +43,3 @@ def parse_strengths(text: str) -> list[float]:
         values.append(value)
     return values
 
-
-def parse_channels(text: str, channels: int) -> list[int]:
-    """``""`` or ``"all"`` -> every channel; ``"0, 2"`` -> ``[0, 2]`` (0-based, order kept,
-    repeats dropped). Raises ValueError naming the bad entry and the valid range."""
-    tokens = _tokens(text)
-    if not tokens or (len(tokens) == 1 and tokens[0].lower() == "all"):
-        return list(range(channels))
-    out: list[int] = []
-    for token in tokens:
-        try:
-            value = int(token)
-        except ValueError:
-            raise ValueError(
-                f'"{token}" in the channel list is not a whole number: write 0-based channel '
-                f"numbers separated by commas (0..{channels - 1}), or leave it empty for all."
-            ) from None
-        if not 0 <= value < channels:
-            raise ValueError(
-                f"channel {value} does not exist: this latent has {channels} channels "
-                f"(0..{channels - 1})."
-            )
-        if value not in out:
-            out.append(value)
-    return out

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import comfy.model_management
 import comfy.utils
 import torch
 from comfy_api.latest import io
 
 from ...svd_core import apply_attribute, recompose
-from .common import CATEGORY, AttributeType, LatentSVDType, as_latent_svd, run_or_explain
-from .parsing import parse_strengths
+from ..common import as_attribute, as_singular, latent_device, run_or_explain
+from ..types import AttributeType, LatentSVDType, SingularLatent
+from .common import CATEGORY
+from .strengths import parse_strengths
 
 NODE = "Attribute Strength Sweep"
 
@@ -19,6 +23,21 @@ def interleave(edits: list[torch.Tensor]) -> torch.Tensor:
     rows b*S .. b*S + S - 1, in the order of the strengths list."""
     stacked = torch.stack(edits, dim=1)  # [B, S, ...]
     return stacked.reshape(-1, *stacked.shape[2:])
+
+
+def sweep_latent(value: SingularLatent, samples: torch.Tensor, count: int) -> dict[str, Any]:
+    """The output LATENT: ``samples`` [B * count, ...] plus the source's other keys, expanded
+    item-major like the samples (a per-item noise_mask or batch_index repeats ``count`` times,
+    so every strength of an item gets the item's mask and noise)."""
+    out = value.latent(samples)
+    batch = value.svd.batch
+    mask = out.get("noise_mask")
+    if isinstance(mask, torch.Tensor) and mask.ndim > 0 and mask.shape[0] == batch > 1:
+        out["noise_mask"] = mask.repeat_interleave(count, dim=0)
+    index = out.get("batch_index")
+    if isinstance(index, (list, tuple)) and len(index) == batch:
+        out["batch_index"] = [i for i in index for _ in range(count)]
+    return out
 
 
 class AttributeStrengthSweep(io.ComfyNode):
@@ -78,22 +97,23 @@ class AttributeStrengthSweep(io.ComfyNode):
         strengths: str,
         target_latent_svd: object | None = None,
     ) -> io.NodeOutput:
-        svd = as_latent_svd(NODE, latent_svd)
+        value = as_singular(NODE, latent_svd)
+        attr = as_attribute(NODE, attribute)
         target = (
             None
             if target_latent_svd is None
-            else as_latent_svd(NODE, target_latent_svd, "target_latent_svd")
+            else as_singular(NODE, target_latent_svd, "target_latent_svd").svd
         )
         values = run_or_explain(NODE, lambda: parse_strengths(strengths))
-        out_device = comfy.model_management.intermediate_device()
         bar = comfy.utils.ProgressBar(len(values))
         edits: list[torch.Tensor] = []
         for i, strength in enumerate(values):
             comfy.model_management.throw_exception_if_processing_interrupted()
             edited = run_or_explain(
-                NODE, lambda s=strength: apply_attribute(svd, attribute, target, s)
+                NODE, lambda s=strength: apply_attribute(value.svd, attr, target, s)
             )
             # recompose returns the source dtype: the same rounding as Apply + Recompose.
-            edits.append(recompose(edited).to(out_device, torch.float32))
+            edits.append(recompose(edited).to(latent_device(), torch.float32))
             bar.update_absolute(i + 1, len(values))
-        return io.NodeOutput({"samples": interleave(edits)}, len(values))
+        samples = interleave(edits)
+        return io.NodeOutput(sweep_latent(value, samples, len(values)), len(values))

@@ -1,6 +1,6 @@
 """Fixtures for the analysis tests.
 
-The pure modules of nodes/analysis (figures, parsing) import no ComfyUI, so they are loaded
+The pure modules of nodes/analysis (figures, strengths) import no ComfyUI, so they are loaded
 straight from their files under private names: importing them as `nodes.analysis...` would
 put our `nodes` package into sys.modules, where ComfyUI's own top-level `nodes` module must go
 when a later test boots the real runtime in this process.
@@ -14,6 +14,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from harness.comfy_runtime import comfy_runtime  # noqa: F401 - session fixture
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,5 +38,5 @@ def figures() -> ModuleType:
 
 
 @pytest.fixture(scope="session")
-def parsing() -> ModuleType:
-    return load_pure_module("nodes/analysis/parsing.py")
+def strengths() -> ModuleType:
+    return load_pure_module("nodes/analysis/strengths.py")
