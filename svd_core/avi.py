@@ -245,7 +245,7 @@ def _train(
         trained, history = train_predictor(
             q, init, inputs, base, scale, steps, config.lr,
             progress=None if progress is None else (lambda i: progress(i, steps)),
-            progress_every=max(1, steps // PROGRESS_CALLS),
+            progress_every=max(1, -(-steps // PROGRESS_CALLS)),
         )  # fmt: skip
         stored = {k: v.to(torch.float32).contiguous() for k, v in trained.items()}
         # The loss of the predictor as stored (float32), not of the float64 copy.

@@ -37,25 +37,30 @@ def cosine_lr(lr: float, step: int, steps: int) -> float:
     return lr * (LR_FLOOR + (1.0 - LR_FLOOR) * 0.5 * (1.0 + math.cos(math.pi * t)))
 
 
-def _dsilu(x: torch.Tensor) -> torch.Tensor:
-    sig = torch.sigmoid(x)
-    return sig * (1.0 + x * (1.0 - sig))
-
-
 class FlatPredictor:
-    """Predictor weights as views into one flat float64 buffer, with forward + gradient."""
+    """Predictor weights as views into one flat float64 buffer, with forward + gradient.
+
+    The gradient is written into a second flat buffer through ``out=`` views, so a step
+    allocates little and launches few ops (what dominates at these sizes).
+    """
 
     def __init__(self, params: dict[str, torch.Tensor]) -> None:
         self.shapes = {k: tuple(params[k].shape) for k in PREDICTOR_KEYS}
         self.flat = torch.cat([params[k].detach().reshape(-1) for k in PREDICTOR_KEYS]).to(
             torch.float64
         )
-        self.views: dict[str, torch.Tensor] = {}
+        self.grad = torch.zeros_like(self.flat)
+        self.views = self._split(self.flat)
+        self.grad_views = self._split(self.grad)
+
+    def _split(self, buf: torch.Tensor) -> dict[str, torch.Tensor]:
+        views: dict[str, torch.Tensor] = {}
         offset = 0
         for k in PREDICTOR_KEYS:
             n = math.prod(self.shapes[k])
-            self.views[k] = self.flat[offset : offset + n].view(self.shapes[k])
+            views[k] = buf[offset : offset + n].view(self.shapes[k])
             offset += n
+        return views
 
     def state(self) -> dict[str, torch.Tensor]:
         """Copies of the weights (float64)."""
@@ -68,35 +73,34 @@ class FlatPredictor:
         base: torch.Tensor,
         scale: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Loss (0-d) and its gradient w.r.t. the flat buffer.
+        """Loss (0-d) and its gradient w.r.t. the flat buffer (``self.grad``, overwritten).
 
         inputs ``[M, n_in]``, base ``[M, k]``, scale ``[M, 1]``: ``c = base + scale * o``.
         """
-        p = self.views
+        p, gv = self.views, self.grad_views
+        m = base.shape[0]
         h1p = torch.addmm(p["l1.bias"], inputs, p["l1.weight"].t())
-        h1 = torch.nn.functional.silu(h1p)
+        s1 = torch.sigmoid(h1p)
+        h1 = h1p * s1
         h2p = torch.addmm(p["l2.bias"], h1, p["l2.weight"].t())
-        h2 = torch.nn.functional.silu(h2p)
+        s2 = torch.sigmoid(h2p)
+        h2 = h2p * s2
         o = torch.addmm(p["l3.bias"], h2, p["l3.weight"].t())
         c = torch.addcmul(base, scale, o)
         r = torch.baddbmm(q.g.unsqueeze(-1), q.A, c.unsqueeze(-1)).squeeze(-1)  # A c + g
-        m = c.shape[0]
-        # L = mean(c.(Ac + 2g) + e) = mean(c.(r + g) + e);  dL/dc = 2 r / M  (A symmetric).
+        # L = mean(c.(Ac + 2g) + e) = mean(c.(r + g)) + mean(e);  dL/dc = 2 r / M (A symmetric).
         loss = ((r + q.g) * c).sum() / m + q.e.mean()
         do = r * (scale * (2.0 / m))
-        dh2p = (do @ p["l3.weight"]) * _dsilu(h2p)
-        dh1p = (dh2p @ p["l2.weight"]) * _dsilu(h1p)
-        grad = torch.cat(
-            [
-                (dh1p.t() @ inputs).reshape(-1),
-                dh1p.sum(0),
-                (dh2p.t() @ h1).reshape(-1),
-                dh2p.sum(0),
-                (do.t() @ h2).reshape(-1),
-                do.sum(0),
-            ]
-        )
-        return loss, grad
+        # silu'(x) = s + silu(x) (1 - s) with s = sigmoid(x).
+        dh2p = (do @ p["l3.weight"]) * torch.addcmul(s2 + h2, h2, s2, value=-1.0)
+        dh1p = (dh2p @ p["l2.weight"]) * torch.addcmul(s1 + h1, h1, s1, value=-1.0)
+        torch.mm(dh1p.t(), inputs, out=gv["l1.weight"])
+        torch.sum(dh1p, 0, out=gv["l1.bias"])
+        torch.mm(dh2p.t(), h1, out=gv["l2.weight"])
+        torch.sum(dh2p, 0, out=gv["l2.bias"])
+        torch.mm(do.t(), h2, out=gv["l3.weight"])
+        torch.sum(do, 0, out=gv["l3.bias"])
+        return loss, self.grad
 
 
 def train_predictor(
@@ -121,11 +125,11 @@ def train_predictor(
     flat = net.flat
     m = torch.zeros_like(flat)
     v = torch.zeros_like(flat)
-    history = torch.empty(steps, dtype=torch.float64)
+    losses: list[torch.Tensor] = []
     last_report = time.monotonic()
     for i in range(steps):
         loss, g = net.loss_and_grad(q, inputs, base, scale)
-        history[i] = loss
+        losses.append(loss)
         t = i + 1
         m.mul_(BETA1).add_(g, alpha=1.0 - BETA1)
         v.mul_(BETA2).addcmul_(g, g, value=1.0 - BETA2)
@@ -140,4 +144,5 @@ def train_predictor(
         ):
             progress(t)
             last_report = time.monotonic()
+    history = torch.stack(losses) if losses else torch.empty(0, dtype=torch.float64)
     return net.state(), history
