@@ -1,0 +1,1 @@
+"""Semantic benchmark: a procedural face world where an SVD latent edit is measured exactly."""

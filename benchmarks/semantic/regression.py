@@ -1,0 +1,66 @@
+"""Reduced semantic benchmark for the test suite: one edit, a few seeds, recorded figures.
+
+    python -m benchmarks.semantic.regression --record    # rewrite regression.json
+
+``tests/semantic/test_semantic_regression.py`` runs :func:`measure` and compares it with the
+recorded figures, so a change in svd_core that weakens the edit or the identity fails a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+
+from . import world
+from .models import load_world
+from .pipeline import EDITS, apply, finish, learn, sample_pairs, score
+from .run_benchmark import BASE_CONFIG, TRAIN_SEEDS
+
+RECORD = Path(__file__).with_name("regression.json")
+EDIT_KEY = "smile"
+SEEDS = tuple(range(20_000, 20_024))
+STRENGTH = 2.0
+K, DELTA = 6, 3
+
+
+def measure() -> dict[str, float]:
+    """Edit success / identity of the learned edit, and the unedited baseline, on SEEDS."""
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    w = load_world()
+    edit = next(e for e in EDITS if e.key == EDIT_KEY)
+    seeds = list(SEEDS)
+    attr = learn(sample_pairs(w, edit, TRAIN_SEEDS, K, DELTA), BASE_CONFIG, edit, K, DELTA)
+    test = sample_pairs(w, edit, seeds, K, DELTA)
+    source = finish(w, edit.source_tokens, seeds, K, test.x)
+    source_values, _ = world.read_attributes(source)
+    edited = finish(w, edit.source_tokens, seeds, K, apply(attr, test, STRENGTH))
+    s = score(edit, edited, source, source_values)
+    base = score(edit, source, source, source_values)
+    return {"success": s.success, "identity": s.identity,
+            "pixel_distance_outside": s.pixel_distance_outside,
+            "source_success": base.success, "final_loss": attr.final_loss}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--record", action="store_true")
+    args = ap.parse_args()
+    t0 = time.time()
+    m = measure()
+    m = {k: round(v, 6) for k, v in m.items()}
+    print(json.dumps(m, indent=1), f"\n{time.time() - t0:.1f}s")
+    if args.record:
+        RECORD.write_text(json.dumps({
+            "edit": EDIT_KEY, "seeds": [SEEDS[0], SEEDS[-1]], "strength": STRENGTH,
+            "k": K, "delta": DELTA, "measured": m,
+            # One seed of slack either way: float reductions differ across CPUs/thread counts.
+            "tolerance": round(1.0 / len(SEEDS) + 1e-6, 6),
+        }, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

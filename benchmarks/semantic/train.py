@@ -1,0 +1,155 @@
+"""Train the semantic world's autoencoder and token-conditioned latent diffusion model (CPU).
+
+    nice -n 15 python -m benchmarks.semantic.train --ae-minutes 4 --unet-minutes 25
+
+Both phases are bounded by wall time, not step counts, because the machine is shared; the
+log records the steps actually done. The UNet's EMA weights are checkpointed to
+``weights/semantic_world.safetensors`` every ``--checkpoint-seconds`` so a cut-short run is usable.
+Training is not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import time
+from pathlib import Path
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file
+from torch.nn import functional as F
+
+from . import world
+from .models import WEIGHTS, AutoEncoder, UNet, alphas_cumprod, save_world
+
+LOG = Path(__file__).with_name("weights") / "train_log.json"
+
+
+def train_ae(minutes: float, seed: int) -> tuple[AutoEncoder, dict]:
+    """Fit the autoencoder on all templates; return it with its latent scale set to 1/std."""
+    torch.manual_seed(seed)
+    combos, images = world.templates()
+    ae = AutoEncoder()
+    opt = torch.optim.Adam(ae.parameters(), lr=2e-3)
+    start, step, losses = time.time(), 0, []
+    while time.time() - start < minutes * 60:
+        idx = torch.randint(0, images.shape[0], (64,))
+        x = images[idx]
+        z = ae.encoder(x * 2 - 1)
+        # Latent noise makes the decoder tolerate imperfect latents from the diffusion model.
+        z_noisy = z + 0.1 * z.detach().std() * torch.randn_like(z)
+        rec = ae.decoder(z_noisy)
+        loss = F.mse_loss(rec, x * 2 - 1) + 1e-4 * z.pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        step += 1
+        if step % 50 == 0:
+            losses.append((step, round(loss.item(), 6)))
+            print(f"ae step {step} loss {loss.item():.5f}", flush=True)
+    ae.eval()
+    with torch.no_grad():
+        z = ae.encoder(images * 2 - 1)
+        ae.scale.fill_(1.0 / z.std().item())
+        rec = ae.decode(ae.encode(images))
+    read, _ = world.read_attributes(rec)
+    acc = (read == combos).all(1).float().mean().item()
+    info = {"steps": step, "seconds": round(time.time() - start), "losses": losses,
+            "reconstruction_readout_accuracy": acc, "scale": ae.scale.item()}
+    print(f"ae done: {step} steps, readout accuracy on reconstructions {acc:.4f}", flush=True)
+    return ae, info
+
+
+def drop_tokens(combos: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """0-based combos [B, 7] -> tokens: each attribute unspecified with p=0.5, all with p=0.1."""
+    tok = combos + 1
+    keep = torch.rand(tok.shape, generator=gen) >= 0.5
+    keep &= torch.rand(tok.shape[0], 1, generator=gen) >= 0.1
+    return tok * keep
+
+
+def train_unet(ae: AutoEncoder, minutes: float, seed: int, checkpoint_seconds: float,
+               meta: dict, batch: int, init: UNet | None = None,
+               step0: int = 0) -> tuple[UNet, dict]:
+    """Epsilon-prediction training; ``init`` continues from saved (EMA) weights."""
+    torch.manual_seed(seed + step0)
+    gen = torch.Generator().manual_seed(seed + step0)
+    combos, images = world.templates()
+    with torch.no_grad():
+        latents = ae.encode(images)
+    unet = UNet() if init is None else copy.deepcopy(init).train()
+    ema = copy.deepcopy(unet).eval()
+    opt = torch.optim.AdamW(unet.parameters(), lr=1e-3, weight_decay=0.0)
+    ac = alphas_cumprod().float()
+    start, last_ckpt, step, losses, run_loss = time.time(), time.time(), step0, [], 0.0
+    while time.time() - start < minutes * 60:
+        idx = torch.randint(0, latents.shape[0], (batch,), generator=gen)
+        x0 = latents[idx]
+        tok = drop_tokens(combos[idx], gen)
+        t = torch.randint(0, 1000, (batch,), generator=gen)
+        noise = torch.randn(x0.shape, generator=gen)
+        a = ac[t].view(-1, 1, 1, 1)
+        xt = a.sqrt() * x0 + (1 - a).sqrt() * noise
+        loss = F.mse_loss(unet(xt, t.float(), tok), noise)
+        for g in opt.param_groups:
+            g["lr"] = 1.5e-3 * min(1.0, (step - step0 + 1) / 100)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
+        opt.step()
+        decay = min(0.999, (1 + step - step0) / (10 + step - step0))
+        with torch.no_grad():
+            for pe, p in zip(ema.parameters(), unet.parameters(), strict=True):
+                pe.lerp_(p, 1 - decay)
+        step += 1
+        run_loss += loss.item()
+        if step % 100 == 0:
+            losses.append((step, round(run_loss / 100, 5)))
+            print(f"unet step {step} loss {run_loss / 100:.5f} t={time.time() - start:.0f}s",
+                  flush=True)
+            run_loss = 0.0
+        if time.time() - last_ckpt > checkpoint_seconds:
+            save_world(ae, ema, WEIGHTS, {"unet_steps": str(step), **meta})
+            last_ckpt = time.time()
+    save_world(ae, ema, WEIGHTS, {"unet_steps": str(step), **meta})
+    return ema, {"steps": step, "batch": batch, "seconds": round(time.time() - start),
+                 "losses": losses}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--ae-minutes", type=float, default=4.0)
+    ap.add_argument("--unet-minutes", type=float, default=25.0)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--checkpoint-seconds", type=float, default=120.0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--resume", action="store_true",
+                    help="keep the saved autoencoder and continue the saved UNet")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    meta = {"seed": str(args.seed), "format": "semantic-world-1"}
+    log = json.loads(LOG.read_text()) if args.resume and LOG.exists() else {"runs": []}
+    if args.resume:
+        state = load_file(str(WEIGHTS))
+        ae, init = AutoEncoder(), UNet()
+        ae.load_state_dict({k[3:]: v for k, v in state.items() if k.startswith("ae.")})
+        init.load_state_dict({k[5:]: v for k, v in state.items() if k.startswith("unet.")})
+        ae.eval()
+        step0 = int(safe_open(str(WEIGHTS), "pt").metadata()["unet_steps"])
+    else:
+        ae, ae_info = train_ae(args.ae_minutes, args.seed)
+        log["ae"] = ae_info
+        init, step0 = None, 0
+        save_world(ae, UNet(), WEIGHTS, {"unet_steps": "0", **meta})
+    unet, unet_info = train_unet(ae, args.unet_minutes, args.seed, args.checkpoint_seconds,
+                                 meta, args.batch, init, step0)
+    log.setdefault("runs", []).append({"args": vars(args), "unet": unet_info})
+    LOG.write_text(json.dumps(log, indent=1))
+    print("done", flush=True)
+
+
+if __name__ == "__main__":
+    main()
