@@ -1,0 +1,25 @@
+"""The pack's ComfyUI nodes (V3 schema), thin adapters over svd_core.
+
+Every node class the pack registers is in NODE_CLASSES; add new modules' lists here.
+"""
+
+from __future__ import annotations
+
+from .analysis import ANALYSIS_NODES
+from .attribute_nodes import ApplySingularEdit, LearnAttributeFromPair
+from .decomposition import LatentRecompose, LatentSVDDecompose, ScaleSingularValues
+from .file_nodes import LoadSingularAttribute, SaveSingularAttribute
+
+CORE_NODES = [
+    LatentSVDDecompose,
+    LatentRecompose,
+    LearnAttributeFromPair,
+    ApplySingularEdit,
+    SaveSingularAttribute,
+    LoadSingularAttribute,
+    ScaleSingularValues,
+]
+
+NODE_CLASSES = [*CORE_NODES, *ANALYSIS_NODES]
+
+__all__ = ["CORE_NODES", "NODE_CLASSES"]

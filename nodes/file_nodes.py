@@ -1,0 +1,111 @@
+"""Save and load attributes as .safetensors files in models/svd_attributes (like LoRAs)."""
+
+from __future__ import annotations
+
+import os
+
+import folder_paths
+from comfy_api.latest import io, ui
+
+from ..svd_core import load_attribute, save_attribute
+from .common import as_attribute, run_or_explain
+from .paths import FOLDER, attribute_files, checked_filename, save_directory
+from .types import CATEGORY, AttributeType
+
+SAVE = "Save Singular Value Attribute"
+LOAD = "Load Singular Value Attribute"
+
+
+class SaveSingularAttribute(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="SaveSingularAttribute",
+            display_name=SAVE,
+            category=CATEGORY,
+            description=f"Saves a learned attribute as one .safetensors file in models/{FOLDER} "
+            "(weights, settings and prompts; no code), to share it or load it in other "
+            "workflows with 'Load Singular Value Attribute'.",
+            is_output_node=True,
+            inputs=[
+                AttributeType.Input(
+                    "attribute", tooltip="The attribute to save (from 'Learn Attribute from "
+                    "Pair').",
+                ),
+                io.String.Input(
+                    "filename", default="attribute",
+                    tooltip=f"File name inside models/{FOLDER}; '.safetensors' is added. "
+                    "Letters, digits, '-', '_', '.', spaces; no folders.",
+                ),
+                io.Boolean.Input(
+                    "overwrite", default=False,
+                    tooltip="Replace an existing file of the same name. Off: an existing file "
+                    "is never replaced (the node reports an error instead).",
+                ),
+            ],
+            outputs=[
+                io.String.Output(
+                    "saved_filename", display_name="filename",
+                    tooltip="The saved file's name as 'Load Singular Value Attribute' lists it.",
+                ),
+            ],
+        )
+
+    @classmethod
+    def execute(cls, attribute: object, filename: str, overwrite: bool) -> io.NodeOutput:
+        attr = as_attribute(SAVE, attribute)
+        name = checked_filename(SAVE, filename)
+        directory = save_directory()
+        path = os.path.join(directory, name)
+        if os.path.exists(path) and not overwrite:
+            raise ValueError(
+                f"{SAVE}: {name} already exists in models/{FOLDER}; choose another filename "
+                "or switch 'overwrite' on to replace it."
+            )
+        os.makedirs(directory, exist_ok=True)
+        run_or_explain(SAVE, lambda: save_attribute(attr, path))
+        return io.NodeOutput(name, ui=ui.PreviewText(f"saved models/{FOLDER}/{name}"))
+
+
+class LoadSingularAttribute(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="LoadSingularAttribute",
+            display_name=LOAD,
+            category=CATEGORY,
+            description=f"Loads an attribute file from models/{FOLDER} (safetensors only; "
+            "nothing is executed). Connect it to 'Apply Singular Value Edit'.",
+            inputs=[
+                io.Combo.Input(
+                    "attribute_name", options=attribute_files(),
+                    tooltip=f"An attribute file in models/{FOLDER} (press R / refresh after "
+                    "adding files).",
+                ),
+            ],
+            outputs=[
+                AttributeType.Output(
+                    "attribute", display_name="attribute",
+                    tooltip="The loaded attribute: connect 'Apply Singular Value Edit'.",
+                ),
+            ],
+        )
+
+    @classmethod
+    def fingerprint_inputs(cls, attribute_name: str) -> object:
+        # A replaced file (same name) must be re-read, not served from ComfyUI's cache.
+        path = folder_paths.get_full_path(FOLDER, attribute_name)
+        if path is None:
+            return attribute_name
+        stat = os.stat(path)
+        return (attribute_name, stat.st_mtime_ns, stat.st_size)
+
+    @classmethod
+    def execute(cls, attribute_name: str) -> io.NodeOutput:
+        path = folder_paths.get_full_path(FOLDER, attribute_name)
+        if path is None:
+            raise ValueError(
+                f"{LOAD}: {attribute_name!r} is not in models/{FOLDER}; put the file there "
+                "and refresh the list (R)."
+            )
+        return io.NodeOutput(run_or_explain(LOAD, lambda: load_attribute(path)))
