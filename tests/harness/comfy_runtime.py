@@ -71,7 +71,8 @@ class PromptResult:
         prompt_id: the id the prompt ran under.
         success: ComfyUI's own verdict (``PromptExecutor.success`` and no interrupt).
         interrupted: the run ended with ``execution_interrupted`` (Cancel).
-        ui: ``{node_id: ui dict}`` (what ``/history`` reports under ``outputs``).
+        ui: ``{node_id: ui dict}`` (what ``/history`` reports under ``outputs``, plus the
+            cached ui of requested nodes that were served from the cache).
         node_outputs: ``{node_id: tuple of outputs}`` for the requested node ids; each output is
             the value the node returned (first element of ComfyUI's per-list output).
         messages: ``[(event, data)]`` status messages, e.g. ``execution_error`` details.
@@ -157,18 +158,23 @@ class ComfyRuntime:
             self.executor.execute(prompt, prompt_id, {}, execute)
             messages = list(self.executor.status_messages)
             interrupted = any(ev == "execution_interrupted" for ev, _ in messages)
+            history = getattr(self.executor, "history_result", {}) or {}
+            ui = dict(history.get("outputs", {}))
             node_outputs: dict[str, tuple[Any, ...]] = {}
             for node_id in outputs:
                 entry = self.executor.caches.outputs.get(node_id)
                 if entry is not None:
                     node_outputs[node_id] = tuple(o[0] if len(o) == 1 else o
                                                   for o in entry.outputs)
-            history = getattr(self.executor, "history_result", {}) or {}
+                    # A node served from the cache reports its ui only to a websocket
+                    # client; the cache entry still holds it.
+                    if node_id not in ui and entry.ui:
+                        ui[node_id] = entry.ui.get("output", entry.ui)
             return PromptResult(
                 prompt_id=prompt_id,
                 success=bool(self.executor.success) and not interrupted,
                 interrupted=interrupted,
-                ui=dict(history.get("outputs", {})),
+                ui=ui,
                 node_outputs=node_outputs,
                 messages=messages,
                 progress=list(self._progress),
@@ -209,6 +215,23 @@ class ComfyRuntime:
 
     def node_class(self, node_id: str) -> Any:
         return self.nodes.NODE_CLASS_MAPPINGS[node_id]
+
+    @property
+    def pack_path(self) -> str:
+        """The pack folder as ComfyUI's loader saw it (custom_nodes/latent-svd-edit)."""
+        return os.path.join(self.folder_paths.get_folder_paths("custom_nodes")[0], PACK_NAME)
+
+    def pack_module(self, name: str = "") -> ModuleType:
+        """A module of the pack as ComfyUI imported it, e.g. ``pack_module("svd_core")``.
+
+        Values the nodes produce are instances of these modules' classes (not of a separately
+        imported ``svd_core``), so use this to build or inspect them.
+        """
+        import importlib
+
+        # nodes.load_custom_node names the package after its path, dots escaped.
+        base = self.pack_path.replace(".", "_x_")
+        return importlib.import_module(f"{base}.{name}" if name else base)
 
 
 _RUNTIME: ComfyRuntime | None = None
@@ -308,6 +331,16 @@ def boot(base_dir: Path | None = None) -> ComfyRuntime:
         if Path(folder_paths.base_path).resolve() != base_dir.resolve():
             raise ComfyRuntimeError(
                 f"folder_paths was imported before boot() with base {folder_paths.base_path}")
+
+        import torch
+
+        # The test models are tiny: torch's thread pool costs more than it saves, and on a
+        # shared 2-core machine a 2-thread torch spins against the other processes (measured
+        # there: one edit graph 59 s with 2 threads, 4-9 s with 1). LSE_TEST_TORCH_THREADS
+        # overrides it (0 = leave torch's default).
+        threads = int(os.environ.get("LSE_TEST_TORCH_THREADS", "1"))
+        if threads > 0:
+            torch.set_num_threads(threads)
 
         loop = asyncio.new_event_loop()
         prompt_server = server.PromptServer(loop)

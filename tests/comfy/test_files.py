@@ -1,0 +1,127 @@
+"""Must-show 3: Save then Load through the nodes returns an equal attribute; unsafe file names
+are refused with a clear error; an existing file is only replaced when asked."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from harness.comfy_runtime import ComfyRuntime
+from harness.graphs import IDS, EditSettings, edit_workflow, node
+
+pytestmark = pytest.mark.comfy
+
+SETTINGS = dataclasses.replace(EditSettings(), learn_steps=25, attribute_name="round trip")
+SAVE = "Save Singular Value Attribute"
+
+
+def _save_graph(filename: str, overwrite: bool = False) -> dict[str, Any]:
+    graph = edit_workflow(SETTINGS, reference=False)
+    # Only what the learn node needs, plus the save node.
+    for key in (IDS.apply, IDS.recompose, IDS.final, IDS.save_final):
+        del graph[key]
+    graph["60"] = node("SaveSingularAttribute", attribute=[IDS.learn, 0], filename=filename,
+                       overwrite=overwrite)
+    return graph
+
+
+def _assert_equal_attributes(a: Any, b: Any) -> None:
+    assert a is not b
+    for field in dataclasses.fields(a):
+        x, y = getattr(a, field.name), getattr(b, field.name)
+        if isinstance(x, torch.Tensor):
+            assert torch.equal(x, y), field.name
+        elif isinstance(x, dict):
+            assert set(x) == set(y), field.name
+            for key in x:
+                assert torch.equal(x[key], y[key]), f"{field.name}[{key}]"
+        else:
+            assert x == y, field.name
+
+
+def test_save_then_load_returns_an_equal_attribute(comfy_runtime: ComfyRuntime) -> None:
+    folder = comfy_runtime.model_folder("svd_attributes")
+    saved = comfy_runtime.run_prompt(_save_graph("smile-v1", overwrite=True),
+                                     outputs=[IDS.learn, "60"])
+    assert saved.success, saved.error_message()
+    assert saved.output("60") == ("smile-v1.safetensors",)
+    assert list(saved.ui["60"]["text"]) == ["saved models/svd_attributes/smile-v1.safetensors"]
+    assert (folder / "smile-v1.safetensors").is_file()
+    learned = saved.output(IDS.learn)[0]
+
+    # The load node lists the file (its dropdown is ComfyUI's folder listing)...
+    schema = comfy_runtime.node_class("LoadSingularAttribute").INPUT_TYPES()
+    assert "smile-v1.safetensors" in schema["required"]["attribute_name"][1]["options"]
+    # ...and loads it; saving the loaded one again gives an output node to run the prompt.
+    load_graph = {
+        "1": node("LoadSingularAttribute", attribute_name="smile-v1.safetensors"),
+        "2": node("SaveSingularAttribute", attribute=["1", 0], filename="smile-v1 copy",
+                  overwrite=True),
+    }
+    loaded = comfy_runtime.run_prompt(load_graph, outputs=["1"])
+    assert loaded.success, loaded.error_message()
+    _assert_equal_attributes(loaded.output("1")[0], learned)
+    assert (folder / "smile-v1 copy.safetensors").is_file()
+
+
+def test_loaded_attribute_edits_like_the_learned_one(comfy_runtime: ComfyRuntime) -> None:
+    comfy_runtime.run_prompt(_save_graph("edit-check", overwrite=True))
+    graph = edit_workflow(dataclasses.replace(SETTINGS, strength=1.0), reference=False)
+    learned = comfy_runtime.run_prompt(graph, outputs=[IDS.recompose])
+    graph["70"] = node("LoadSingularAttribute", attribute_name="edit-check.safetensors")
+    graph[IDS.apply]["inputs"]["attribute"] = ["70", 0]
+    loaded = comfy_runtime.run_prompt(graph, outputs=[IDS.recompose])
+    assert learned.success and loaded.success, loaded.error_message()
+    assert torch.equal(learned.output(IDS.recompose)[0]["samples"],
+                       loaded.output(IDS.recompose)[0]["samples"])
+
+
+@pytest.mark.parametrize("bad", [
+    "../evil", "..", "a/b", "sub\\name", "/tmp/abs", "C:evil", ".hidden", "", "   ",
+    "bad|name", "new\nline",
+])
+def test_unsafe_filenames_are_refused(comfy_runtime: ComfyRuntime, bad: str) -> None:
+    base = comfy_runtime.base_dir
+    before = sorted(p for p in base.rglob("*") if p.is_file())
+    result = comfy_runtime.run_prompt(_save_graph(bad, overwrite=True))
+    assert not result.success
+    err = result.error()
+    assert err is not None and err["node_type"] == "SaveSingularAttribute"
+    message = err["exception_message"]
+    assert message.startswith(SAVE + ":"), message
+    assert "filename" in message and ("use a plain name" in message or "Please" in message)
+    after = sorted(p for p in base.rglob("*") if p.is_file())
+    new = [p for p in after if p not in before and p.suffix == ".safetensors"]
+    assert not new, f"a file was written for {bad!r}: {new}"
+    assert not (base.parent / "evil.safetensors").exists()
+
+
+def test_existing_file_is_kept_unless_overwrite(comfy_runtime: ComfyRuntime) -> None:
+    path: Path = comfy_runtime.model_folder("svd_attributes") / "keep-me.safetensors"
+    first = comfy_runtime.run_prompt(_save_graph("keep-me", overwrite=True))
+    assert first.success, first.error_message()
+    content = path.read_bytes()
+    again = comfy_runtime.run_prompt(_save_graph("keep-me.safetensors", overwrite=False))
+    assert not again.success
+    assert "already exists" in again.error()["exception_message"]
+    assert "overwrite" in again.error()["exception_message"]
+    assert path.read_bytes() == content
+
+
+def test_damaged_file_gives_a_clear_load_error(comfy_runtime: ComfyRuntime) -> None:
+    folder = comfy_runtime.model_folder("svd_attributes")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "damaged.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json}")
+    graph = {
+        "1": node("LoadSingularAttribute", attribute_name="damaged.safetensors"),
+        "2": node("SaveSingularAttribute", attribute=["1", 0], filename="never", overwrite=True),
+    }
+    result = comfy_runtime.run_prompt(graph)
+    assert not result.success
+    err = result.error()
+    assert err["node_type"] == "LoadSingularAttribute"
+    assert err["exception_message"].startswith("Load Singular Value Attribute:")
+    assert not (folder / "never.safetensors").exists()

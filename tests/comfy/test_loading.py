@@ -1,0 +1,180 @@
+"""Must-show 1: the pack loads through ComfyUI's own loader, `main.py --quick-test-for-ci`
+logs no import failure for it, and the real /object_info shows every node as specified."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness.comfy_runtime import PACK_NAME, ComfyRuntime, comfyui_path, make_base_directory
+from harness.server import ComfyServer
+
+CATEGORY = "latent/singular value edit"
+
+# node id -> display name, output (type, name) pairs, input name -> expected spec subset.
+EXPECTED: dict[str, dict[str, Any]] = {
+    "LatentSVDDecompose": {
+        "display": "Latent Singular Value Decompose",
+        "outputs": [("LATENT_SVD", "latent_svd")],
+        "required": {"latent": ("LATENT", {}),
+                     "rank": ("INT", {"default": 0, "min": 0})},
+        "optional": {},
+    },
+    "LatentRecompose": {
+        "display": "Latent Recompose (from singular values)",
+        "outputs": [("LATENT", "LATENT")],
+        "required": {"latent_svd": ("LATENT_SVD", {})},
+        "optional": {},
+    },
+    "LearnAttributeFromPair": {
+        "display": "Learn Attribute from Pair (singular values)",
+        "outputs": [("SVD_ATTRIBUTE", "attribute"), ("IMAGE", "loss_curve")],
+        "required": {
+            "source": ("LATENT_SVD", {}),
+            "target": ("LATENT_SVD", {}),
+            "k_source": ("INT", {"default": 16, "min": 1}),
+            "k_target": ("INT", {"default": 16, "min": 1}),
+            "keep_tail": ("BOOLEAN", {"default": True}),
+            "steps": ("INT", {"min": 1}),
+            "learning_rate": ("FLOAT", {}),
+            "w_target": ("FLOAT", {"default": 1.0, "min": 0.0}),
+            "w_source": ("FLOAT", {"default": 1.0, "min": 0.0}),
+            "w_target_sv": ("FLOAT", {"default": 0.1, "min": 0.0}),
+            "w_source_sv": ("FLOAT", {"default": 0.1, "min": 0.0}),
+            "seed": ("INT", {"default": 0, "min": 0}),
+            "hidden": ("INT", {"default": 128, "min": 1}),
+            "name": ("STRING", {"default": "attribute"}),
+        },
+        "optional": {},
+    },
+    "ApplySingularEdit": {
+        "display": "Apply Singular Value Edit",
+        "outputs": [("LATENT_SVD", "latent_svd")],
+        "required": {
+            "latent_svd": ("LATENT_SVD", {}),
+            "attribute": ("SVD_ATTRIBUTE", {}),
+            "strength": ("FLOAT", {"default": 1.0, "min": -10.0, "max": 10.0}),
+        },
+        "optional": {"target": ("LATENT_SVD", {})},
+    },
+    "SaveSingularAttribute": {
+        "display": "Save Singular Value Attribute",
+        "outputs": [("STRING", "filename")],
+        "required": {
+            "attribute": ("SVD_ATTRIBUTE", {}),
+            "filename": ("STRING", {"default": "attribute"}),
+            "overwrite": ("BOOLEAN", {"default": False}),
+        },
+        "optional": {},
+        "output_node": True,
+    },
+    "LoadSingularAttribute": {
+        "display": "Load Singular Value Attribute",
+        "outputs": [("SVD_ATTRIBUTE", "attribute")],
+        "required": {"attribute_name": ("COMBO", {})},
+        "optional": {},
+    },
+    "ScaleSingularValues": {
+        "display": "Scale Singular Values",
+        "outputs": [("LATENT_SVD", "latent_svd")],
+        "required": {
+            "latent_svd": ("LATENT_SVD", {}),
+            "indices": ("STRING", {"default": "0"}),
+            "channels": ("STRING", {"default": ""}),
+            "factor": ("FLOAT", {"default": 1.5}),
+        },
+        "optional": {},
+    },
+}
+
+
+def _input_type(spec: list[Any]) -> str:
+    kind = spec[0]
+    return "COMBO" if isinstance(kind, list) else str(kind)
+
+
+def test_pack_registers_through_comfyui_loader(comfy_runtime: ComfyRuntime) -> None:
+    nodes = comfy_runtime.nodes
+    # init_extra_nodes loaded our folder with nodes.load_custom_node: it records the module dir
+    # and tags every class it registered with the custom_nodes module it came from.
+    assert os.path.realpath(nodes.LOADED_MODULE_DIRS[PACK_NAME]) == os.path.realpath(
+        Path(__file__).resolve().parents[2])
+    for node_id, spec in EXPECTED.items():
+        cls = nodes.NODE_CLASS_MAPPINGS[node_id]
+        assert cls.RELATIVE_PYTHON_MODULE == f"custom_nodes.{PACK_NAME}"
+        assert nodes.NODE_DISPLAY_NAME_MAPPINGS[node_id] == spec["display"]
+
+    # Loading the folder again through the public loader succeeds (the module is importable
+    # as ComfyUI imports it); `ignore` keeps the registered classes in place.
+    ok = asyncio.run(nodes.load_custom_node(comfy_runtime.pack_path,
+                                            ignore=set(nodes.NODE_CLASS_MAPPINGS)))
+    assert ok is True
+    module = sys.modules[comfy_runtime.pack_path.replace(".", "_x_")]
+    assert set(EXPECTED) <= set(module.NODE_CLASS_MAPPINGS)
+    assert set(module.NODE_CLASS_MAPPINGS) == set(module.NODE_DISPLAY_NAME_MAPPINGS)
+    # The model folder the save/load nodes use is registered.
+    assert comfy_runtime.model_folder("svd_attributes") == (
+        Path(comfy_runtime.folder_paths.models_dir) / "svd_attributes")
+
+
+@pytest.mark.slow
+def test_quick_test_for_ci_logs_no_import_failure(tmp_path: Path) -> None:
+    comfy = comfyui_path()
+    if comfy is None:
+        pytest.skip("COMFYUI_PATH is not set (scripts/test.sh sets it)")
+    base = make_base_directory(tmp_path / "base", with_test_nodes=False)
+    venv = os.environ.get("LSE_VENV")
+    python = str(Path(venv) / "bin" / "python") if venv else sys.executable
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run(
+        [python, str(comfy / "main.py"), "--cpu", "--quick-test-for-ci",
+         "--base-directory", str(base), "--disable-api-nodes",
+         "--database-url", f"sqlite:///{base / 'user' / 'comfyui.db'}"],
+        cwd=str(base), env=env, capture_output=True, text=True, timeout=300)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-4000:]
+    # Our folder as ComfyUI names it (the runtime's own cache path may contain PACK_NAME too).
+    pack_path = str(base / "custom_nodes" / PACK_NAME)
+    pack_lines = [line for line in log.splitlines() if pack_path in line]
+    # The import-times table lists every custom node folder it tried: ours must be there...
+    assert any(re.search(r"\d+\.\d+ seconds: " + re.escape(pack_path) + "$", line)
+               for line in pack_lines), log[-4000:]
+    # ...and nothing says it failed.
+    bad = [line for line in pack_lines if "IMPORT FAILED" in line or "Cannot import" in line]
+    assert not bad, "\n".join(bad) + "\n" + log[-4000:]
+
+
+@pytest.mark.slow
+def test_object_info_shows_every_node(comfy_server: ComfyServer) -> None:
+    info = comfy_server.object_info()
+    for node_id, spec in EXPECTED.items():
+        assert node_id in info, f"{node_id} missing from /object_info"
+        node = info[node_id]
+        assert node["display_name"] == spec["display"]
+        assert node["category"] == CATEGORY
+        assert node["python_module"] == f"custom_nodes.{PACK_NAME}"
+        assert node["output_node"] is spec.get("output_node", False)
+        # "SVD" means Stable Video Diffusion to ComfyUI users: names say "singular value".
+        assert "singular value" in (node["display_name"] + node["description"]).lower()
+        assert "SVD" not in node["display_name"]
+        assert len(node["description"]) > 40
+
+        assert list(zip(node["output"], node["output_name"], strict=True)) == spec["outputs"]
+        assert all(isinstance(t, str) and t for t in node["output_tooltips"]), node_id
+
+        for section in ("required", "optional"):
+            got = node["input"].get(section, {})
+            assert list(got) == list(spec[section]), f"{node_id} {section} inputs"
+            for name, (kind, options) in spec[section].items():
+                entry = got[name]
+                assert _input_type(entry) == kind, f"{node_id}.{name}"
+                opts = entry[1] if len(entry) > 1 else {}
+                assert opts.get("tooltip"), f"{node_id}.{name} has no tooltip"
+                for key, value in options.items():
+                    assert opts.get(key) == value, f"{node_id}.{name}.{key}: {opts.get(key)}"
