@@ -12,7 +12,8 @@ from .errors import SVDEditError
 from .predictor import PREDICTOR_KEYS, predictor_shapes
 
 
-@dataclass(frozen=True)
+# eq=False: field-wise == on tensors raises; identity equality and hashing are safe.
+@dataclass(frozen=True, eq=False)
 class Attribute:
     """An attribute learned by :func:`svd_core.learn_attribute`.
 

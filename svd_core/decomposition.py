@@ -16,7 +16,8 @@ from .errors import SVDEditError
 from .validation import check_finite_number, validate_latent
 
 
-@dataclass(frozen=True)
+# eq=False: field-wise == on tensors raises; identity equality and hashing are safe.
+@dataclass(frozen=True, eq=False)
 class LatentSVD:
     """The thin (optionally truncated) SVD of every matrix of a latent.
 
