@@ -103,6 +103,30 @@ def _check_rank(svd: LatentSVD, k: int, what: str) -> None:
         )
 
 
+#: A matrix whose largest singular value is below this fraction of the pair's largest one is
+#: treated as empty: the predictor's inputs are divided by ``sx_1`` and the losses by
+#: ``||x||``, ``||z||``, so such a matrix would make training meaningless.
+DEGENERATE_RATIO = 1e-6
+
+
+def _check_not_degenerate(source: LatentSVD, target: LatentSVD, what: str) -> None:
+    s1 = source.S[..., 0].detach().float()
+    t1 = target.S[..., 0].detach().to(s1.device, torch.float32)
+    ref = torch.maximum(s1.max(), t1.max())
+    for s, name in ((s1, "source"), (t1, "target")):
+        bad = s <= DEGENERATE_RATIO * ref
+        if bool(bad.any()):
+            idx = [int(i) for i in bad.nonzero()[0].tolist()]
+            where = f"batch {idx[0]}, channel {idx[1]}"
+            if len(idx) > 2:
+                where += f", frame {idx[2]}"
+            raise SVDEditError(
+                f"{what}: the {name} latent is (almost) all zeros at {where}; AVI needs real "
+                "partly denoised latents (the source after k steps, the target after k + delta "
+                "steps), not an empty latent."
+            )
+
+
 def _flat(t: torch.Tensor, lead: tuple[int, ...], tail: int) -> torch.Tensor:
     """Broadcast ``t`` over the lead dims and flatten them to ``[M, ...]``."""
     t = t.expand(*lead, *t.shape[-tail:]) if tail else t.expand(*lead)
@@ -123,6 +147,7 @@ def _pair_quadratic(
     ks, kt = effective_components(config, source.height, source.width)
     _check_rank(source, ks, "source")
     _check_rank(target, kt, "target")
+    _check_not_degenerate(source, target, "cannot learn from this pair")
     lead = source.lead_shape
     q = build_quadratic(
         _flat(source.U, lead, 2), _flat(source.S, lead, 1), _flat(source.Vh, lead, 2),
@@ -330,6 +355,7 @@ def edit_delta(
     ks, kt = attribute.ks, attribute.kt
     _check_rank(latent_svd, ks, "latent")
     _check_rank(target, kt, "target")
+    _check_not_degenerate(latent_svd, target, "cannot apply the attribute")
 
     lead = latent_svd.lead_shape
     dev = latent_svd.device

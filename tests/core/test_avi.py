@@ -282,6 +282,22 @@ def test_shape_errors(gen):
         apply_attribute(sx, att, None, float("inf"))
 
 
+def test_empty_matrices_are_refused(gen):
+    x = torch.randn(1, 4, 12, 12, generator=gen)
+    z = torch.randn(1, 4, 12, 12, generator=gen)
+    x_hole = x.clone()
+    x_hole[0, 2] = 0.0
+    with pytest.raises(SVDEditError, match="source latent is .*zeros at batch 0, channel 2"):
+        learn_attribute(decompose(x_hole), decompose(z), AVIConfig(steps=2))
+    with pytest.raises(SVDEditError, match="target latent"):
+        learn_attribute(decompose(x), decompose(torch.zeros_like(z)), AVIConfig(steps=2))
+    with pytest.raises(SVDEditError, match="source latent"):  # 1e-9 of the target's scale
+        learn_attribute(decompose(x * 1e-9), decompose(z), AVIConfig(steps=2))
+    att = learn_attribute(decompose(x), decompose(z), AVIConfig(steps=2))
+    with pytest.raises(SVDEditError, match="cannot apply"):
+        apply_attribute(decompose(torch.zeros_like(x)), att, decompose(z))
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
