@@ -1,6 +1,6 @@
 """Writes example_workflows/*.json (UI format) from the node definitions of a LIVE ComfyUI server.
 
-    source $LSE_CACHE/env.sh && $LSE_VENV/bin/python tests/harness/build_workflows.py
+    source $LSE_CACHE/env.sh && $LSE_VENV/bin/python tests/harness/build_workflows.py [--thumbnails]
 
 Widget values are laid out from /object_info (definition order, the hidden control_after_generate
 value after seed widgets), so the files stay consistent with the nodes; each file is validated
@@ -326,10 +326,87 @@ def explore_workflow(g: Graph, ckpt_name: str, size: int) -> None:
            (1500, 1240), (420, 110), "Factors")
 
 
+def analysis_workflow(g: Graph, ckpt_name: str, size: int) -> None:
+    """The paper's figures inside ComfyUI (analysis nodes): spectrum before/after an edit,
+    components at 0.7T and 0.6T, their subspace distance, and a strength strip."""
+    steps, k, delta, later, seed, cfg = 30, 9, 3, 12, 42, 7.0
+    strengths = "0, 0.25, 0.5, 0.75, 1"
+    b = base(g, ckpt_name, size, 1)
+    src = sampler(g, b, (800, 0), b.source, (b.latent, 0), f"Source to step k={k} (0.7T)",
+                  seed=seed, steps=steps, cfg=cfg, start=0, end=k, add_noise=True, leftover=True)
+    tgt = sampler(g, b, (800, 380), b.target, (b.latent, 0),
+                  f"Target to step k+delta={k + delta}", seed=seed, steps=steps, cfg=cfg,
+                  start=0, end=k + delta, add_noise=True, leftover=True)
+    src_later = sampler(g, b, (800, 760), b.source, (b.latent, 0),
+                        f"Source to step {later} (0.6T)", seed=seed, steps=steps, cfg=cfg,
+                        start=0, end=later, add_noise=True, leftover=True)
+    dsrc = g.node("LatentSVDDecompose", (1160, 0), {"rank": 0}, title="Decompose source (0.7T)",
+                  size=(300, 90))
+    g.connect(src, 0, dsrc, "latent")
+    dtgt = g.node("LatentSVDDecompose", (1160, 380), {"rank": 0}, title="Decompose target",
+                  size=(300, 90))
+    g.connect(tgt, 0, dtgt, "latent")
+    dlater = g.node("LatentSVDDecompose", (1160, 760), {"rank": 0},
+                    title="Decompose source (0.6T)", size=(300, 90))
+    g.connect(src_later, 0, dlater, "latent")
+    learn = g.node("LearnAttributeFromPair", (1500, 0), {"name": "smile"}, size=(340, 520))
+    g.connect(dsrc, 0, learn, "source")
+    g.connect(dtgt, 0, learn, "target")
+    apply_ = g.node("ApplySingularEdit", (1880, 0), {"strength": 1.0}, size=(320, 120))
+    g.connect(dsrc, 0, apply_, "latent_svd")
+    g.connect(learn, "attribute", apply_, "attribute")
+    g.connect(dtgt, 0, apply_, "target")
+    spectrum = g.node("LatentSingularSpectrum", (2240, 0), {
+        "label": "before the edit", "second_label": "after the edit (strength 1)",
+        "title": f"Singular values at step {k} (0.7T): before vs after the edit"},
+        size=(520, 620))
+    g.connect(dsrc, 0, spectrum, "latent_svd")
+    g.connect(apply_, 0, spectrum, "second_latent_svd")
+    comp_k = g.node("SingularComponentsPreview", (2800, 0), {
+        "count": 4, "title": f"Top rank-1 components u_i v_i^T at step {k} of {steps} (0.7T)"},
+        size=(520, 620))
+    g.connect(dsrc, 0, comp_k, "latent_svd")
+    comp_later = g.node("SingularComponentsPreview", (3360, 0), {
+        "count": 4,
+        "title": f"Top rank-1 components u_i v_i^T at step {later} of {steps} (0.6T)"},
+        size=(520, 620))
+    g.connect(dlater, 0, comp_later, "latent_svd")
+    dist = g.node("LatentSubspaceDistance", (2800, 680), {
+        "k": 16, "title": f"Top-16 subspaces: step {k} (0.7T) vs step {later} (0.6T)"},
+        size=(520, 520))
+    g.connect(dsrc, 0, dist, "latent_svd_a")
+    g.connect(dlater, 0, dist, "latent_svd_b")
+    sweep = g.node("AttributeStrengthSweep", (1880, 300), {"strengths": strengths},
+                   size=(320, 140))
+    g.connect(dsrc, 0, sweep, "latent_svd")
+    g.connect(learn, "attribute", sweep, "attribute")
+    g.connect(dtgt, 0, sweep, "target_latent_svd")
+    cont = sampler(g, b, (1880, 760), b.source, (sweep, 0),
+                   f"Continue the whole strip from k={k}", seed=seed, steps=steps, cfg=cfg,
+                   start=k, end=10000, add_noise=False, leftover=False)
+    decode_save(g, b, cont, (2240, 1260), "latent_svd/strength_strip",
+                f"Strength strip: {strengths}")
+    g.note("The paper's figures, inside ComfyUI. Top: the singular value spectrum of the source "
+           f"latent at step k = {k} of {steps} (about 0.7T) before and after the learned edit "
+           "(log scale, one panel per latent channel). Right: the top rank-1 components of the "
+           f"same generation at 0.7T and at step {later} (0.6T): the order of the components "
+           "changes with time (observation 3), while the subspace distance chart shows that "
+           "the top-16 subspaces move little between the two steps (observation 1; 0 = the "
+           "same subspace, the dashed line = orthogonal).", (0, 680), (700, 230),
+           "What this workflow does")
+    g.note("'Attribute Strength Sweep' applies the attribute at every strength of its list and "
+           "returns one LATENT batch (item-major: each image's strip is contiguous), so ONE "
+           "sampler run from step k gives the paper's interpolation strip. 0 = the unedited "
+           "image, 1 = the learned edit, negative values push away from the target prompt.",
+           (1500, 1260), (440, 200), "Strength strip")
+    g.note(STEP_NOTE, (800, 1140), (680, 150), "Edit step k and delta")
+
+
 WORKFLOWS = {
     "learn_attribute_from_prompt_pair": lambda g: learn_workflow(g, SD21, 512, "smile_sd21"),
     "apply_saved_attribute": lambda g: apply_workflow(g, SD21, 512, "smile_sd21"),
     "explore_singular_values": lambda g: explore_workflow(g, SD21, 512),
+    "analysis_figures": lambda g: analysis_workflow(g, SD21, 512),
     "learn_attribute_from_prompt_pair_sdxl": lambda g: learn_workflow(g, SDXL, 1024,
                                                                       "smile_sdxl"),
 }
@@ -352,6 +429,30 @@ def build_all(specs: dict[str, NodeSpec], out_dir: Path = OUT_DIR) -> dict[str, 
     return written
 
 
+def render_thumbnails(server_url: str, paths: dict[str, Path]) -> None:
+    """<name>.jpg beside each workflow: the real canvas in headless Chromium, fitted, resized."""
+    from PIL import Image  # noqa: PLC0415
+
+    from harness.browser import chromium, open_comfy  # noqa: PLC0415
+
+    with chromium() as driver:
+        page = open_comfy(driver, server_url)
+        for name, path in paths.items():
+            page.js_async("await app.loadGraphData(args[0], true, true, args[1]);"
+                          "await app.extensionManager.command.execute('Comfy.Canvas.FitView');"
+                          "await new Promise(r => setTimeout(r, 500));",
+                          json.loads(path.read_text()), name)
+            canvas = driver.find_element("css selector", "#graph-canvas")
+            png = path.with_suffix(".png.tmp")
+            canvas.screenshot(str(png))
+            with Image.open(png) as im:
+                im = im.convert("RGB")
+                im.thumbnail((640, 400))
+                im.save(path.with_suffix(".jpg"), quality=85)
+            png.unlink()
+            print(f"wrote {path.with_suffix('.jpg').relative_to(REPO_ROOT)}")
+
+
 def main() -> None:
     paths = ComfyPaths.from_env()
     if paths is None:
@@ -360,11 +461,15 @@ def main() -> None:
     server = start_server(make_base_directory(tmp), paths)
     try:
         specs = node_specs(server.object_info())
+        written = build_all(specs)
+        for name, path in written.items():
+            print(f"wrote {path.relative_to(REPO_ROOT)} ({name})")
+        if "--thumbnails" in sys.argv:
+            server.request("POST", "/settings/Comfy.TutorialCompleted", True)
+            render_thumbnails(server.url, written)
     finally:
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    for name, path in build_all(specs).items():
-        print(f"wrote {path.relative_to(REPO_ROOT)} ({name})")
 
 
 if __name__ == "__main__":
