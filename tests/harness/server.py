@@ -57,6 +57,17 @@ class ComfyPaths:
         return ComfyPaths(Path(comfy), python)
 
 
+def _errors(status: dict[str, Any]) -> str:
+    """The execution errors of a history status, readable (node, exception, traceback tail)."""
+    out = []
+    for kind, data in status.get("messages", []):
+        if kind == "execution_error":
+            trace = "".join(data.get("traceback", [])[-4:])
+            out.append(f"node {data.get('node_id')} ({data.get('node_type')}): "
+                       f"{data.get('exception_type')}: {data.get('exception_message')}\n{trace}")
+    return "\n".join(out) or json.dumps(status)[:2000]
+
+
 def free_port() -> int:
     """A currently free loopback port (the tiny race with another binder is acceptable in tests)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -134,9 +145,8 @@ class ComfyServer:
             if entry and entry.get("status", {}).get("completed") is not None:
                 status = entry["status"]
                 if status.get("status_str") == "error" or not status.get("completed"):
-                    msgs = [m for m in status.get("messages", []) if m[0] == "execution_error"]
-                    raise ComfyServerError(
-                        f"prompt {prompt_id} failed: {json.dumps(msgs)[:4000]}\n{self.log_tail()}")
+                    raise ComfyServerError(f"prompt {prompt_id} failed: {_errors(status)}\n"
+                                           f"{self.log_tail()}")
                 return entry
             time.sleep(delay)
             delay = min(delay * 1.5, 2.0)
@@ -206,6 +216,7 @@ def start_server(base_dir: Path, paths: ComfyPaths, timeout: float = START_TIMEO
            "--disable-auto-launch", "--disable-api-nodes", *extra_args]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.setdefault("HF_HUB_OFFLINE", "1")
+    env["PYTHONUNBUFFERED"] = "1"  # the log must show an error when it happens
     log = open(log_path, "wb")  # noqa: SIM115 - the child owns it for its whole life
     try:
         proc = subprocess.Popen(cmd, cwd=str(base_dir), stdout=log, stderr=subprocess.STDOUT,

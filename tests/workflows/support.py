@@ -24,7 +24,7 @@ from harness.workflow_format import NodeSpec, node_specs, set_widget, ui_to_api,
 
 WORKFLOW_DIR = REPO_ROOT / "example_workflows"
 WORKFLOW_FILES = sorted(WORKFLOW_DIR.glob("*.json"))
-REDUCED_SIZE = 64
+REDUCED_SIZE = 128  # latents 16 x 16: rank 16, so the default k = 16 knobs stay valid
 REDUCED_BATCH = 2
 REDUCED_STEPS = 3
 REDUCED_TRAIN_STEPS = 40
