@@ -62,7 +62,8 @@ class LatentSubspaceDistance(io.ComfyNode):
                     min=1,
                     max=4096,
                     tooltip="Dimension of the compared subspaces: the top-k singular vectors. "
-                    "At most the rank both decompositions keep.",
+                    "Clipped to the rank both decompositions keep (min(H, W) for a full "
+                    "one), like k_source/k_target; the chart and text give the k used.",
                 ),
                 io.Combo.Input(
                     "side",
@@ -110,9 +111,11 @@ class LatentSubspaceDistance(io.ComfyNode):
         b = as_singular(NODE, latent_svd_b, "latent_svd_b").svd
 
         def measure() -> tuple[float, torch.Tensor, str]:
-            rows = per_channel_rows(subspace_distance(a, b, k, side).detach().cpu())
-            fig = distance_figure(rows, k, width, height, title)
-            return float(rows.mean()), render(fig, width, height), describe(rows, k)
+            # Clipped like the method's k_source/k_target, so one workflow fits every size.
+            used = min(int(k), a.rank, b.rank)
+            rows = per_channel_rows(subspace_distance(a, b, used, side).detach().cpu())
+            fig = distance_figure(rows, used, width, height, title)
+            return float(rows.mean()), render(fig, width, height), describe(rows, used)
 
         mean, image, text = run_or_explain(NODE, measure)
         return with_preview(cls, image, mean, image, text)

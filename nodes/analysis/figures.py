@@ -132,7 +132,12 @@ def spectrum_figure(
                 y = values[c].detach().to("cpu", torch.float64).numpy()
                 x = np.arange(1, y.shape[0] + 1)
                 ax.plot(x, y, label=label, markersize=2.5, linewidth=1.0, **_SERIES_STYLES[j])
-            ax.set_yscale("log")
+            # A log axis needs a positive value (an empty latent's channels are all zero).
+            if any(bool((values[c] > 0).any()) for values in spectra):
+                ax.set_yscale("log")
+            else:
+                ax.text(0.5, 0.5, "all singular values are 0", transform=ax.transAxes,
+                        ha="center", va="center")  # fmt: skip
             ax.set_title(f"channel {c}")
             ax.grid(True, which="major", alpha=0.3)
             if c % cols == 0:

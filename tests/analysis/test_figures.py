@@ -104,3 +104,13 @@ def test_distance_bars_are_per_channel_means_with_the_orthogonal_maximum(figures
     assert any("maximum" in t for t in labels) and any("single items" in t for t in labels)
     assert ax.get_xlabel() == "channel" and "distance" in ax.get_ylabel()
     _assert_not_blank(figures.render(fig, 768, 512))
+
+
+def test_an_all_zero_channel_gets_a_linear_axis_and_a_note(figures, recwarn) -> None:
+    s = decompose(_latent(6, (1, 2, 8, 8))).S[0]
+    s[1] = 0.0  # e.g. an empty latent's channel
+    fig = figures.spectrum_figure([s], ["empty"], 400, 300)
+    figures.render(fig, 400, 300)
+    assert [ax.get_yscale() for ax in fig.axes if ax.lines] == ["log", "linear"]
+    assert "all singular values are 0" in [t.get_text() for t in fig.axes[1].texts]
+    assert not [w for w in recwarn if "log" in str(w.message)]

@@ -152,10 +152,22 @@ def test_distance_is_zero_for_one_subspace_and_maximal_for_orthogonal_ones(run) 
     assert 0.0 < pair < math.pi / 2 * math.sqrt(6)
 
 
+def test_distance_k_is_clipped_to_the_rank(comfy_runtime, files, run) -> None:
+    prompt = _figure_prompt(files)
+    prompt["orth"] = {**prompt["orth"], "inputs": {**prompt["orth"]["inputs"], "k": 64}}
+    result = comfy_runtime.run_prompt(prompt, outputs=["orth"])
+    assert result.success, result.error_message()
+    mean, _, text = result.output("orth")
+    # 24 x 20 matrices: k = 20 is the whole row space (right) / 20 of 24 dims (left).
+    assert text.splitlines()[0].startswith("Grassmann distance of the top-20 subspaces")
+    assert 0.0 < mean <= math.pi / 2 * math.sqrt(20)
+
+
 @pytest.mark.parametrize(
     ("node_id", "change", "message"),
     [
-        ("pair", {"k": 21}, r"^Latent Subspace Distance: k must be between 1 and 20"),
+        ("pair", {"latent_svd_b": ["flux", 0]},
+         r"^Latent Subspace Distance: cannot compare subspaces of latents with shapes"),
         ("comp", {"count": 21}, r"^Singular Components Preview: count 21 is more than the 20"),
         ("comp", {"channels": "0, 9"}, r"^Singular Components Preview: channels: 9 is out of"),
         ("spec", {"batch_index": 2}, r"^Latent Singular Value Spectrum: batch index 2 is out"),

@@ -14,6 +14,7 @@ import torch
 from harness.graphs import IDS, EditSettings, edit_workflow, node
 
 SETTINGS = EditSettings(steps=6, k=2, delta=1, learn_steps=15)
+SHAPE = (3, 4, SETTINGS.height // 8, SETTINGS.width // 8)  # three strengths, SD latents
 SWEEP, STRIP, PLAIN = "54", "55", "56"
 STRENGTHS = "0, 0.5, 1"
 
@@ -42,7 +43,7 @@ def test_sweep_is_apply_at_every_strength(run) -> None:
     latent, count = run.output(SWEEP)
     samples = latent["samples"]
     assert count == 3
-    assert samples.shape == (3, 4, 32, 32) and samples.dtype == torch.float32
+    assert samples.shape == SHAPE and samples.dtype == torch.float32
     assert samples.device == torch.device("cpu")
     plain = run.output(PLAIN)[0]["samples"]
     assert torch.equal(samples[0], plain[0])  # strength 0 is the input, exactly
@@ -56,7 +57,7 @@ def test_sweep_is_apply_at_every_strength(run) -> None:
 
 def test_one_sampler_run_gives_the_strip(run) -> None:
     strip = run.output(STRIP)[0]["samples"]
-    assert strip.shape == (3, 4, 32, 32) and bool(torch.isfinite(strip).all())
+    assert strip.shape == SHAPE and bool(torch.isfinite(strip).all())
     reference = run.output(IDS.reference)[0]["samples"][0]  # the unedited continuation
     assert float((strip[0] - reference).norm() / reference.norm()) < 1e-4
     assert float((strip[2] - reference).norm() / reference.norm()) > 1e-3

@@ -196,6 +196,9 @@ def _batch_of(prompt: dict[str, Any], nid: str) -> int | None:
         if kind == "LatentBatch":
             a, b = count(inputs["samples1"][0]), count(inputs["samples2"][0])
             return None if a is None or b is None else a + b
+        if kind == "AttributeStrengthSweep":  # one latent per strength per item
+            n = count(inputs["latent_svd"][0])
+            return None if n is None else n * len(inputs["strengths"].replace(",", " ").split())
         key = passthrough.get(kind)
         if key is None or not isinstance(inputs.get(key), list):
             return None
