@@ -221,8 +221,8 @@ def learn_attribute(
         target: decomposition of ``z``, same shape, or batch 1 (shared by all sources).
         config: training settings (defaults: :class:`AVIConfig`).
         progress: called as ``progress(step, total)`` at the start, about every 1 % of the
-            steps and at the end; an exception it raises stops training and propagates
-            (how a node honours Cancel).
+            steps, at least every 0.25 s, and at the end; an exception it raises stops
+            training and propagates (how a node honours Cancel).
         name: label stored in the attribute.
         **provenance: optional ``source_prompt``, ``target_prompt``, ``step``, ``delta``.
 
