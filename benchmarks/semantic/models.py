@@ -144,7 +144,7 @@ class World:
     ae: AutoEncoder
     unet: UNet
     steps: int = 20
-    cfg: float = 3.0
+    cfg: float = 7.0
 
     @property
     def timesteps(self) -> torch.Tensor:
@@ -234,7 +234,7 @@ def save_world(ae: AutoEncoder, unet: UNet, path: Path, metadata: dict[str, str]
     tmp.replace(path)
 
 
-def load_world(path: Path = WEIGHTS, steps: int = 20, cfg: float = 3.0) -> World:
+def load_world(path: Path = WEIGHTS, steps: int = 20, cfg: float = 7.0) -> World:
     """Load the committed weights (no pickle) into an eval-mode World."""
     state = load_file(str(path))
     ae, unet = AutoEncoder(), UNet()

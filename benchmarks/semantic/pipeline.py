@@ -21,7 +21,9 @@ from .models import World
 
 @dataclass(frozen=True)
 class Edit:
-    """One edit: change ``attribute`` from ``source_value`` to ``target_value``."""
+    """One edit: the source prompt leaves ``attribute`` to the seed (``source_value`` ""),
+    as the paper's "a photo of a person", or names ``source_value``; the target prompt names
+    ``target_value`` ("a photo of a smiling person")."""
 
     key: str
     attribute: str
@@ -30,6 +32,8 @@ class Edit:
 
     @property
     def source_tokens(self) -> torch.Tensor:
+        if not self.source_value:
+            return world.tokens()
         return world.tokens(**{self.attribute: self.source_value})
 
     @property
@@ -44,15 +48,13 @@ class Edit:
     def target_index(self) -> int:
         return world.ATTRIBUTES[self.index].values.index(self.target_value)
 
-    @property
-    def source_index(self) -> int:
-        return world.ATTRIBUTES[self.index].values.index(self.source_value)
 
-
+# Source prompt empty (the paper's "a photo of a person"): a source prompt that names the
+# opposite value would fight the edit in every step after k, since denoising continues with it.
 EDITS: tuple[Edit, ...] = (
-    Edit("smile", "mouth", "neutral", "smiling"),
-    Edit("glasses", "glasses", "off", "on"),
-    Edit("hair", "hair", "black", "blonde"),
+    Edit("smile", "mouth", "", "smiling"),
+    Edit("glasses", "glasses", "", "on"),
+    Edit("hair", "hair", "", "blonde"),
 )
 
 

@@ -30,7 +30,7 @@ def grid_png(images: torch.Tensor, path: str, cols: int = 8, zoom: int = 3) -> N
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--n", type=int, default=32)
-    ap.add_argument("--cfg", type=float, default=3.0)
+    ap.add_argument("--cfg", type=float, default=7.0)
     ap.add_argument("--png", default="")
     args = ap.parse_args()
     torch.set_num_threads(1)
