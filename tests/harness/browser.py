@@ -124,3 +124,36 @@ def open_comfy(driver: Any, url: str, timeout: float = PAGE_TIMEOUT_S) -> ComfyP
                   "window.LiteGraph && Object.keys(LiteGraph.registered_node_types).length > 100",
                   timeout, "the ComfyUI app to register its node types")
     return page
+
+
+FIT_JS = """
+const nodes = app.graph.nodes;
+if (!nodes.length) return null;
+let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+for (const n of nodes) {
+  x0 = Math.min(x0, n.pos[0]); y0 = Math.min(y0, n.pos[1] - 40);
+  x1 = Math.max(x1, n.pos[0] + n.size[0]); y1 = Math.max(y1, n.pos[1] + n.size[1]);
+}
+const el = app.canvas.canvas, dpr = window.devicePixelRatio || 1;
+const w = el.width / dpr, h = el.height / dpr, pad = 40;
+const s = Math.min((w - 2 * pad) / (x1 - x0), (h - 2 * pad) / (y1 - y0));
+app.canvas.ds.scale = s;
+app.canvas.ds.offset = [w / (2 * s) - (x0 + x1) / 2, h / (2 * s) - (y0 + y1) / 2];
+app.canvas.setDirty(true, true);
+app.canvas.draw(true, true);
+await new Promise(r => setTimeout(r, 300));
+return s;
+"""
+
+
+def fit_graph(page: ComfyPage) -> float | None:
+    """Zoom and pan so the whole graph fits the canvas; returns the scale (None: empty graph)."""
+    return page.js_async(FIT_JS)
+
+
+def canvas_png(page: ComfyPage) -> bytes:
+    """The graph canvas alone (no menus or overlays), as PNG bytes."""
+    import base64  # noqa: PLC0415
+
+    url = page.js("return app.canvas.canvas.toDataURL('image/png');")
+    return base64.b64decode(url.split(",", 1)[1])

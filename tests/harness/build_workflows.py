@@ -9,6 +9,7 @@ before it is written. Lives outside example_workflows/ because ComfyUI lists tha
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import sys
@@ -433,23 +434,18 @@ def render_thumbnails(server_url: str, paths: dict[str, Path]) -> None:
     """<name>.jpg beside each workflow: the real canvas in headless Chromium, fitted, resized."""
     from PIL import Image  # noqa: PLC0415
 
-    from harness.browser import chromium, open_comfy  # noqa: PLC0415
+    from harness.browser import canvas_png, chromium, fit_graph, open_comfy  # noqa: PLC0415
 
     with chromium() as driver:
         page = open_comfy(driver, server_url)
         for name, path in paths.items():
-            page.js_async("await app.loadGraphData(args[0], true, true, args[1]);"
-                          "await app.extensionManager.command.execute('Comfy.Canvas.FitView');"
-                          "await new Promise(r => setTimeout(r, 500));",
+            page.js_async("await app.loadGraphData(args[0], true, true, args[1]);",
                           json.loads(path.read_text()), name)
-            canvas = driver.find_element("css selector", "#graph-canvas")
-            png = path.with_suffix(".png.tmp")
-            canvas.screenshot(str(png))
-            with Image.open(png) as im:
+            fit_graph(page)
+            with Image.open(io.BytesIO(canvas_png(page))) as im:
                 im = im.convert("RGB")
                 im.thumbnail((640, 400))
                 im.save(path.with_suffix(".jpg"), quality=85)
-            png.unlink()
             print(f"wrote {path.with_suffix('.jpg').relative_to(REPO_ROOT)}")
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness.browser import ComfyPage, chromium, missing_reason, open_comfy
+from harness.browser import ComfyPage, chromium, fit_graph, missing_reason, open_comfy
 from harness.server import PACK_NAME, ComfyServer, output_root
 from harness.workflow_format import ui_to_api
 from workflows.support import (
@@ -74,7 +74,7 @@ def test_workflow_loads_converts_and_queues(path: Path, page: ComfyPage,
     assert [(n["id"], n["type"], n.get("widgets_values")) for n in saved["nodes"]] == \
         [(n["id"], n["type"], n.get("widgets_values")) for n in wf["nodes"]]
     assert sorted(map(tuple, saved["links"])) == sorted(map(tuple, wf["links"]))
-    page.js_async("await app.extensionManager.command.execute('Comfy.Canvas.FitView');")
+    assert fit_graph(page)
     page.screenshot(output_root(SHOTS) / f"{path.stem}.png")
 
     converted = page.js_async("return (await app.graphToPrompt()).output;")
