@@ -132,9 +132,13 @@ def test_node_pixels_are_the_figure_of_the_decomposition(run, files, figures) ->
 
 
 def test_identical_inputs_give_identical_images(run, comfy_runtime, files) -> None:
-    again = comfy_runtime.run_prompt(_figure_prompt(files), outputs=FIGURES, fresh_cache=True)
+    # A fresh executor cache recomputes everything; one node of each kind keeps it short.
+    kinds = ["spec", "comp", "pair"]
+    full = _figure_prompt(files)
+    prompt = {k: v for k, v in full.items() if k in kinds or k.endswith(("src", "tgt"))}
+    again = comfy_runtime.run_prompt(prompt, outputs=kinds, fresh_cache=True)
     assert again.success, again.error_message()
-    for node_id in FIGURES:
+    for node_id in kinds:
         assert torch.equal(_image(again, node_id), _image(run, node_id)), node_id
 
 
