@@ -52,11 +52,19 @@ class EditRun:
         res.setdefault("rows", {})
         res["title"] = (f"{edit.attribute}: prompt \"{world.caption(edit.source_tokens)}\" -> "
                         f"\"{world.caption(edit.target_tokens)}\"")
-        self.train = sample_pairs(w, edit, TRAIN_SEEDS, k, delta)
-        self.test = sample_pairs(w, edit, test_seeds, k, delta)
-        self.source_images = finish(w, edit.source_tokens, test_seeds, k, self.test.x)
-        self.source_values, _ = world.read_attributes(self.source_images)
         self._attrs: dict[str, object] = {}
+        self._ready = False
+
+    def _prepare(self) -> None:
+        """Sample the pairs and source images (skipped when every wanted row is stored)."""
+        if self._ready:
+            return
+        w, edit, k, delta = self.w, self.edit, self.k, self.delta
+        self.train = sample_pairs(w, edit, TRAIN_SEEDS, k, delta)
+        self.test = sample_pairs(w, edit, self.seeds, k, delta)
+        self.source_images = finish(w, edit.source_tokens, self.seeds, k, self.test.x)
+        self.source_values, _ = world.read_attributes(self.source_images)
+        self._ready = True
 
     def attribute(self, name: str, cfg: svd_core.AVIConfig):
         if name not in self._attrs:
@@ -68,8 +76,10 @@ class EditRun:
         return self._attrs[name]
 
     def row_makers(self) -> dict:
-        """name -> function returning the edited images [B, 3, 32, 32]."""
-        w, k, d, x, z = self.w, self.k, self.delta, self.test.x, self.test.z
+        """name -> function returning the edited images [B, 3, 32, 32] (after _prepare)."""
+        w, k, d = self.w, self.k, self.delta
+        x = self.test.x if self._ready else None
+        z = self.test.z if self._ready else None
         src, tgt, seeds = self.edit.source_tokens, self.edit.target_tokens, self.seeds
         cfg = self.config
 
@@ -100,17 +110,18 @@ class EditRun:
         return makers
 
     def compute(self, names: list[str], save) -> None:
-        makers = self.row_makers()
         for name in names:
             if name in self.res["rows"]:
                 continue
-            images = makers[name]()
+            self._prepare()
+            images = self.row_makers()[name]()
             sc = score(self.edit, images, self.source_images, self.source_values)
             self.res["rows"][name] = sc.as_dict()
             self.log(f"  {self.edit.key:8s} {name:34s} {self.res['rows'][name]}")
             save()
         # Keep the table in a fixed order whatever order the passes ran in.
-        self.res["rows"] = {n: self.res["rows"][n] for n in makers if n in self.res["rows"]}
+        order = list(self.row_makers())
+        self.res["rows"] = {n: self.res["rows"][n] for n in order if n in self.res["rows"]}
 
 
 #: Rows computed first for every edit, then the rest (so a cut-short run has the core table).
@@ -328,8 +339,6 @@ def main() -> None:
     if "caption_following" not in results:
         results["caption_following"] = caption_following(w, 32 if args.quick else 128, log)
         save()
-    for run in runs.values():
-        run.compute(list(run.row_makers()), save)
     obs_seeds = test_seeds[: min(n, 32)]
     if "observation_1" not in results:
         results["observation_1"] = observation_neighbourhood(w, obs_seeds, 4)
@@ -338,6 +347,8 @@ def main() -> None:
         results["observation_2_3"] = observation_components(
             w, test_seeds[: min(n, 32)], (4, 6, 8), 8, 2.0, log)
         save()
+    for run in runs.values():
+        run.compute(list(run.row_makers()), save)
     log("done")
     if args.quick:
         print(render(results))
