@@ -24,6 +24,9 @@ from matplotlib.figure import Figure
 DPI = 100
 MIN_SIDE = 128
 MAX_SIDE = 4096
+# Beyond these a figure is unreadable and slow to draw (LTX-Video latents have 128 channels).
+MAX_PANELS = 64
+MAX_TILES = 256
 
 # Overrides on top of matplotlib's defaults; the defaults themselves are re-applied by
 # style "default" so that a user's matplotlibrc cannot change our pixels.
@@ -101,13 +104,15 @@ def spectrum_figure(
     width: int,
     height: int,
     title: str = "",
+    channel_numbers: Sequence[int] | None = None,
 ) -> Figure:
     """One log-scale panel per channel with every spectrum overlaid.
 
     spectra: one or two tensors [C, r] (the singular values of one batch item, descending);
     they must share C (r may differ, e.g. two truncation ranks). Line j of panel c is
     spectra[j][c] against the 1-based index i, so callers and tests can read the plotted
-    numbers back from `fig.axes[c].lines[j]`.
+    numbers back from `fig.axes[c].lines[j]`. channel_numbers: the latent channel of each
+    row (panel titles), default 0..C-1.
     """
     if not 1 <= len(spectra) <= len(_SERIES_STYLES):
         raise ValueError(f"spectrum_figure plots 1 or 2 spectra, got {len(spectra)}")
@@ -119,6 +124,14 @@ def spectrum_figure(
             "the two latents have different channel counts "
             f"({', '.join(str(tuple(s.shape)) for s in spectra)}): compare latents of one family"
         )
+    if channels > MAX_PANELS:
+        raise ValueError(
+            f"{channels} channel panels do not fit one figure (at most {MAX_PANELS}): pick "
+            "channels with the 'channels' input, e.g. '0-15'."
+        )
+    numbers = list(range(channels)) if channel_numbers is None else list(channel_numbers)
+    if len(numbers) != channels:
+        raise ValueError("spectrum_figure needs one channel number per row")
     with figure_style():
         fig = new_figure(width, height)
         rows, cols = _grid(channels)
@@ -138,7 +151,7 @@ def spectrum_figure(
             else:
                 ax.text(0.5, 0.5, "all singular values are 0", transform=ax.transAxes,
                         ha="center", va="center")  # fmt: skip
-            ax.set_title(f"channel {c}")
+            ax.set_title(f"channel {numbers[c]}")
             ax.grid(True, which="major", alpha=0.3)
             if c % cols == 0:
                 ax.set_ylabel("singular value $s_i$")
@@ -170,6 +183,11 @@ def components_figure(
     rows, n = int(components.shape[0]), int(components.shape[1])
     if len(channels) != rows:
         raise ValueError("components_figure needs one channel number per row")
+    if rows * n > MAX_TILES:
+        raise ValueError(
+            f"{rows} channels x {n} components = {rows * n} heat maps do not fit one figure "
+            f"(at most {MAX_TILES}): pick fewer channels or a smaller count."
+        )
     data = components.detach().to("cpu", torch.float64).numpy()
     vmax = float(np.abs(data).max()) or 1.0
     with figure_style():

@@ -7,6 +7,7 @@ from comfy_api.latest import io
 
 from ...svd_core import LatentSVD, select_matrices
 from ..common import as_singular, run_or_explain
+from ..parsing import parse_index_list
 from ..types import LatentSVDType
 from .common import CATEGORY, item_inputs, size_inputs, with_preview
 from .figures import render, spectrum_figure
@@ -49,6 +50,12 @@ class LatentSingularSpectrum(io.ComfyNode):
                     max=4096,
                     tooltip="Plot only the largest max_index singular values (0 = all of them).",
                 ),
+                io.String.Input(
+                    "channels",
+                    default="",
+                    tooltip="0-based channels to plot: numbers or ranges separated by commas "
+                    "(e.g. '0, 2' or '0-15'); empty = every channel (at most 64 panels).",
+                ),
                 *item_inputs(),
                 *size_inputs(1024, 768),
                 io.String.Input(
@@ -84,6 +91,7 @@ class LatentSingularSpectrum(io.ComfyNode):
         latent_svd: object,
         label: str,
         max_index: int,
+        channels: str,
         batch_index: int,
         frame: int,
         width: int,
@@ -98,17 +106,27 @@ class LatentSingularSpectrum(io.ComfyNode):
             second = as_singular(NODE, second_latent_svd, "second_latent_svd").svd
             pairs.append((second, second_label or "second"))
 
-        def draw():
+        def draw() -> torch.Tensor:
+            chosen = parse_index_list(channels, first.channels, "channels", empty_means_all=True)
             # A second decomposition with batch 1 is compared with every item of the first.
             spectra = [
                 _spectrum(s, batch_index if i == 0 or s.batch > 1 else 0, frame, max_index)
                 for i, (s, _) in enumerate(pairs)
             ]
+            if any(s.shape[0] != first.channels for s in spectra):
+                raise ValueError(
+                    "the two latents have different channel counts "
+                    f"({first.channels} and {pairs[-1][0].channels}): compare latents of one "
+                    "family"
+                )
+            spectra = [s[chosen] for s in spectra]
             where = f"batch item {batch_index}"
             if first.frames is not None:
                 where += f", frame {frame}"
             heading = title or f"Singular value spectrum per channel ({where})"
-            fig = spectrum_figure(spectra, [n for _, n in pairs], width, height, heading)
+            fig = spectrum_figure(
+                spectra, [n for _, n in pairs], width, height, heading, channel_numbers=chosen
+            )
             return render(fig, width, height)
 
         image = run_or_explain(NODE, draw)

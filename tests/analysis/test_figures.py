@@ -114,3 +114,16 @@ def test_an_all_zero_channel_gets_a_linear_axis_and_a_note(figures, recwarn) -> 
     assert [ax.get_yscale() for ax in fig.axes if ax.lines] == ["log", "linear"]
     assert "all singular values are 0" in [t.get_text() for t in fig.axes[1].texts]
     assert not [w for w in recwarn if "log" in str(w.message)]
+
+
+def test_panel_titles_follow_the_chosen_channels_and_sizes_are_bounded(figures) -> None:
+    s = decompose(_latent(7, (1, 3, 8, 8))).S[0]
+    fig = figures.spectrum_figure([s], ["x"], 400, 300, channel_numbers=[4, 9, 11])
+    assert [ax.get_title() for ax in fig.axes if ax.lines] == ["channel 4", "channel 9",
+                                                               "channel 11"]  # fmt: skip
+    many = torch.ones(figures.MAX_PANELS + 1, 4)
+    with pytest.raises(ValueError, match="pick channels with the 'channels' input"):
+        figures.spectrum_figure([many], ["x"], 400, 300)
+    tiles = torch.zeros(17, 16, 2, 2)
+    with pytest.raises(ValueError, match="17 channels x 16 components = 272 heat maps"):
+        figures.components_figure(tiles, torch.zeros(17, 16), list(range(17)), 400, 300)

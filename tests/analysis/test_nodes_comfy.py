@@ -50,7 +50,8 @@ def _decomposed(files: dict[str, Any], *names: str) -> dict[str, Any]:
 
 
 def _spectrum(src: str, second: str | None = None, **kw: Any) -> dict[str, Any]:
-    inputs = {"latent_svd": [src, 0], "label": "source", "max_index": 0, "batch_index": 0,
+    inputs = {"latent_svd": [src, 0], "label": "source", "max_index": 0, "channels": "",
+              "batch_index": 0,
               "frame": 0, "title": "", "second_label": "target", **SIZE, **kw}  # fmt: skip
     if second:
         inputs["second_latent_svd"] = [second, 0]
@@ -71,7 +72,7 @@ def _distance(a: str, b: str, k: int, **kw: Any) -> dict[str, Any]:
 def _figure_prompt(files: dict[str, Any]) -> dict[str, Any]:
     p = _decomposed(files, "src", "tgt", "flux", "video", "orth_a", "orth_b")
     p["spec"] = _spectrum("src", "tgt", batch_index=1)
-    p["spec16"] = _spectrum("flux", max_index=5)
+    p["spec16"] = _spectrum("flux", max_index=5, channels="2, 5-6, 15")
     p["spec_video"] = _spectrum("video", frame=2)
     p["comp"] = _components("src", channels="1, 3", batch_index=1, weighted=True)
     p["comp_video"] = _components("video", frame=1, count=2)
@@ -116,9 +117,11 @@ def test_node_pixels_are_the_figure_of_the_decomposition(run, files, figures) ->
         "Singular value spectrum per channel (batch item 1)"), W, H)  # fmt: skip
     assert torch.equal(_image(run, "spec"), expected)
     flux = decompose(files["flux"][1])
-    expected = figures.render(figures.spectrum_figure(
-        [flux.S[0, :, :5]], ["source"], W, H,
-        "Singular value spectrum per channel (batch item 0)"), W, H)  # fmt: skip
+    chosen = [2, 5, 6, 15]
+    fig = figures.spectrum_figure([flux.S[0, chosen, :5]], ["source"], W, H,
+                                  "Singular value spectrum per channel (batch item 0)",
+                                  channel_numbers=chosen)  # fmt: skip
+    expected = figures.render(fig, W, H)
     assert torch.equal(_image(run, "spec16"), expected)
     video = decompose(files["video"][1])
     expected = figures.render(figures.spectrum_figure(
@@ -174,6 +177,9 @@ def test_distance_k_is_clipped_to_the_rank(comfy_runtime, files, run) -> None:
          r"^Latent Subspace Distance: cannot compare subspaces of latents with shapes"),
         ("comp", {"count": 21}, r"^Singular Components Preview: count 21 is more than the 20"),
         ("comp", {"channels": "0, 9"}, r"^Singular Components Preview: channels: 9 is out of"),
+        ("spec16", {"channels": "16"}, r"^Latent Singular Value Spectrum: channels: 16 is out"),
+        ("spec", {"second_latent_svd": ["flux", 0]},
+         r"^Latent Singular Value Spectrum: the two latents have different channel counts"),
         ("spec", {"batch_index": 2}, r"^Latent Singular Value Spectrum: batch index 2 is out"),
         ("spec_video", {"frame": 3}, r"^Latent Singular Value Spectrum: frame 3 is out of range"),
     ],
