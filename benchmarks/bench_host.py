@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import os
 import shutil
 import statistics
 import sys
@@ -379,10 +380,15 @@ TINY = HostSettings(model="tiny", reps=3)
 SD21 = HostSettings(model="sd21", steps=4, k=1, delta=1, reps=1)
 
 
-def run(settings: list[HostSettings]) -> dict[str, Any]:
-    """The host benchmark for each setting (the reuse graph only for small models)."""
+def run(settings: list[HostSettings], threads: int = 0) -> dict[str, Any]:
+    """The host benchmark for each setting (the reuse graph only for small models).
+
+    ``threads``: torch intra-op threads for the whole ComfyUI process; 0 keeps torch's default
+    (what a user's ComfyUI runs with). The test harness would otherwise pin 1 thread.
+    """
     import torch
 
+    os.environ["LSE_TEST_TORCH_THREADS"] = str(int(threads))  # read by harness boot()
     runtime = boot_runtime()
     results: dict[str, Any] = {"machine": machine_info(), "models": {}}
     with torch.inference_mode(False):
@@ -424,7 +430,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sd21", default="",
                         help="override SD2.1 settings, e.g. 'steps=3,k=1,delta=1,width=256'")
     parser.add_argument("--tiny-reps", type=int, default=TINY.reps)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads in ComfyUI (default: torch's own; quick: 1)")
     parser.add_argument("--out-dir", type=Path, default=None)
+    parser.add_argument("--name", default=None,
+                        help="JSON file stem (default host, host_quick with --quick)")
     args = parser.parse_args(argv)
     from benchmarks.timing import write_results
 
@@ -436,9 +446,11 @@ def main(argv: list[str] | None = None) -> int:
                                 (kv.split("=") for kv in args.sd21.split(",") if kv)})
         settings = ([replace(TINY, reps=args.tiny_reps)] if "tiny" in chosen else []) + (
             [sd21] if "sd21" in chosen else [])
-    res = run(settings)
+    threads = args.threads if args.threads is not None else (1 if args.quick else 0)
+    res = run(settings, threads)
     print(report(res))
-    print("wrote", write_results("host_quick" if args.quick else "host", res, args.out_dir))
+    name = args.name or ("host_quick" if args.quick else "host")
+    print("wrote", write_results(name, res, args.out_dir))
     return 0
 
 
