@@ -134,6 +134,8 @@ for (const n of nodes) {
   x0 = Math.min(x0, n.pos[0]); y0 = Math.min(y0, n.pos[1] - 40);
   x1 = Math.max(x1, n.pos[0] + n.size[0]); y1 = Math.max(y1, n.pos[1] + n.size[1]);
 }
+// Draw text and widgets at any zoom (the canvas drops them below a font size by default).
+if ("min_font_size_for_lod" in app.canvas) app.canvas.min_font_size_for_lod = 0;
 const el = app.canvas.canvas, dpr = window.devicePixelRatio || 1;
 const w = el.width / dpr, h = el.height / dpr, pad = 40;
 const s = Math.min((w - 2 * pad) / (x1 - x0), (h - 2 * pad) / (y1 - y0));

@@ -217,3 +217,36 @@ def _check_attribute(runner: WorkflowRunner, filename: str) -> None:
     assert np.isfinite(float(attr.final_loss))
     meta = json.loads(json.dumps(attr.config.to_dict()))
     assert meta["ks"] >= 1
+
+
+def _broken(wf: dict[str, Any], how: str, specs: dict[str, NodeSpec]) -> dict[str, Any]:
+    bad = json.loads(json.dumps(wf))
+    ks = next(n for n in bad["nodes"] if n["type"] == "KSamplerAdvanced")
+    if how == "widget count":
+        ks["widgets_values"].pop()
+    elif how == "out of range":
+        ks["widgets_values"][3] = 0  # steps: min 1
+    elif how == "bad combo":
+        ks["widgets_values"][5] = "no_such_sampler"
+    elif how == "bad control":
+        ks["widgets_values"][2] = "sometimes"
+    elif how == "dangling link":
+        bad["links"][0][3] = 999
+    elif how == "link type":
+        bad["links"][0][5] = "IMAGE"
+    elif how == "unknown type":
+        ks["type"] = "KSamplerAdvancedPlus"
+    elif how == "unconnected":
+        inp = next(i for i in ks["inputs"] if i["name"] == "model")
+        bad["links"] = [link for link in bad["links"] if link[0] != inp["link"]]
+        inp["link"] = None
+    return bad
+
+
+@pytest.mark.parametrize("how", ["widget count", "out of range", "bad combo", "bad control",
+                                 "dangling link", "link type", "unknown type", "unconnected"])
+def test_validator_catches_broken_graphs(how: str, specs: dict[str, NodeSpec]) -> None:
+    wf = load_workflow(WORKFLOW_DIR / "learn_attribute_from_prompt_pair.json")
+    provided = set(SPECS) | _saved_attribute_files()
+    assert validate_ui_workflow(wf, specs, provided) == []
+    assert validate_ui_workflow(_broken(wf, how, specs), specs, provided) != []
