@@ -178,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host-args", default="",
                         help="extra bench_host.py arguments, e.g. \"--models tiny\"")
     parser.add_argument("--note", default="", help="free text stored with the results")
+    parser.add_argument("--name", default="", help="JSON file stem (default all / all_quick)")
     args = parser.parse_args(argv)
 
     sections = [s for s in args.only.split(",") if s]
@@ -192,7 +193,12 @@ def main(argv: list[str] | None = None) -> int:
 
     results: dict[str, Any] = {"machine": machine_info(args.device), "quick": args.quick,
                                "reps": reps, "note": args.note, "sections": {},
-                               "seconds": {}}
+                               "seconds": {}, "complete": False}
+    stem = "all_quick" if args.quick else "all"
+    if args.device != "cpu":
+        stem += f"_{args.device.split(':')[0]}"
+    if args.name:
+        stem = args.name
     for name in sections:
         t0 = time.perf_counter()
         if name == "core":
@@ -207,12 +213,11 @@ def main(argv: list[str] | None = None) -> int:
         results["seconds"][name] = round(time.perf_counter() - t0, 1)
         print(f"\n== {name} ({results['seconds'][name]:.0f} s) ==")
         print(TABLES[name](res), flush=True)
+        write_results(stem, results, out_dir)  # a long run keeps what it finished
     results["machine_after"] = {"load_average": machine_info(args.device)["load_average"]}
     bad = check_finite(results["sections"])
     results["non_finite"] = bad
-    stem = "all_quick" if args.quick else "all"
-    if args.device != "cpu":
-        stem += f"_{args.device.split(':')[0]}"
+    results["complete"] = True
     path = write_results(stem, results, out_dir)
     print(f"\nmachine: {results['machine']['nproc']} CPUs, {results['machine']['cpu_model']}, "
           f"torch {results['machine']['torch']}, load {results['machine']['load_average']}")
