@@ -28,6 +28,8 @@ from .pipeline import EDITS, Edit, apply, finish, learn, sample_pairs, score
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results.json"
+OBSERVATIONS = HERE / "observations.json"
+CAPTIONS = HERE / "captions.json"
 README = HERE / "README.md"
 
 #: The benchmark's AVI setting: 4 of 16 components, the same share as the default 16 of SD's 64.
@@ -176,7 +178,7 @@ def observation_components(w: World, seeds: list[int], steps: tuple[int, ...], n
         per = {}
         for s in steps:
             col = torch.tensor([table[s][i][a] for i in range(n_comp)])
-            per[s] = {"order": torch.argsort(col, descending=True, stable=True).tolist(),
+            per[str(s)] = {"order": torch.argsort(col, descending=True, stable=True).tolist(),
                       "top_rate": round(col.max().item(), 4)}
         ranking[name] = per
     return {"factor": factor, "steps": list(steps), "components": n_comp,
@@ -279,8 +281,8 @@ def render(results: dict) -> str:
             "| attribute | " + " | ".join(f"step {s}" for s in o2["steps"]) + " |",
             "|---" * (len(o2["steps"]) + 1) + "|"]
     for name, per in o2["ranking"].items():
-        cells = [" ".join(map(str, per[s]["order"][:4])) + f" ({per[s]['top_rate']:.0%})"
-                 for s in o2["steps"]]
+        cells = [" ".join(map(str, per[str(s)]["order"][:4]))
+                 + f" ({per[str(s)]['top_rate']:.0%})" for s in o2["steps"]]
         out.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(out)
 
@@ -304,6 +306,11 @@ def main() -> None:
     ap.add_argument("--resume", action="store_true",
                     help="keep the sections already in results.json (a cut-short run)")
     ap.add_argument("--quick", action="store_true", help="16 seeds, prints, writes nothing")
+    ap.add_argument("--observations-only", action="store_true",
+                    help="only the paper's three observations, into observations.json "
+                    "(can run beside the main run; the main run merges the file)")
+    ap.add_argument("--captions-only", action="store_true",
+                    help="only caption following, into captions.json (merged likewise)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     n = 16 if args.quick else args.seeds
@@ -314,8 +321,26 @@ def main() -> None:
 
     w = load_world()
     test_seeds = list(range(TEST_SEED0, TEST_SEED0 + n))
+    obs_seeds = test_seeds[: min(n, 32)]
+    if args.captions_only:
+        CAPTIONS.write_text(json.dumps(caption_following(w, 128, log), indent=1))
+        return
+    if args.observations_only:
+        t0 = time.time()
+        obs = {"observation_1": observation_neighbourhood(w, obs_seeds, 4)}
+        obs["observation_2_3"] = observation_components(w, obs_seeds, (4, 6, 8), 8, 2.0, log)
+        obs["seconds"] = round(time.time() - t0, 1)
+        OBSERVATIONS.write_text(json.dumps(obs, indent=1))
+        log("done")
+        return
     results: dict = json.loads(RESULTS.read_text()) if args.resume and RESULTS.exists() else {}
     results.setdefault("edits", {})
+    if CAPTIONS.exists():
+        results.setdefault("caption_following", json.loads(CAPTIONS.read_text()))
+    if OBSERVATIONS.exists():
+        for key, v in json.loads(OBSERVATIONS.read_text()).items():
+            if key.startswith("observation"):
+                results.setdefault(key, v)
     elapsed = results.get("meta", {}).get("seconds", 0.0) if args.resume else 0.0
 
     def save() -> None:
@@ -339,7 +364,7 @@ def main() -> None:
     if "caption_following" not in results:
         results["caption_following"] = caption_following(w, 32 if args.quick else 128, log)
         save()
-    obs_seeds = test_seeds[: min(n, 32)]
+    save()
     if "observation_1" not in results:
         results["observation_1"] = observation_neighbourhood(w, obs_seeds, 4)
         save()
