@@ -262,7 +262,10 @@ def comfy_server() -> Iterator[ComfyServer]:
         pytest.skip("COMFYUI_PATH is not set: run scripts/setup.sh and `source $LSE_CACHE/env.sh`"
                     " (scripts/test.sh does both)")
     tmp = Path(tempfile.mkdtemp(prefix="lse-comfy-"))
-    server = start_server(make_base_directory(tmp), paths)
+    # LRU caching: a prompt that repeats work an earlier one did (the browser test queues the
+    # same reduced prompt the run test sends; workflows share samplers) reuses its results
+    # instead of re-sampling; the default cache keeps only the previous prompt's nodes.
+    server = start_server(make_base_directory(tmp), paths, extra_args=("--cache-lru", "500"))
     try:
         yield server
     finally:
