@@ -130,7 +130,7 @@ def _full_graph(f: Family) -> dict[str, dict[str, Any]]:
         "a0": node("ApplySingularEdit", latent_svd=["ds", 0], attribute=["l", 0], strength=-0.5),
         "ra0": node("LatentRecompose", latent_svd=["a0", 0]),
         "sp": node("LatentSingularSpectrum", latent_svd=["ds", 0], label="source", max_index=0,
-                   batch_index=0, frame=0, second_label="target", second_latent_svd=["dt", 0],
+                   channels="", batch_index=0, frame=0, second_label="target", second_latent_svd=["dt", 0],
                    **FIGURE),
         "cp": node("SingularComponentsPreview", latent_svd=["ds", 0], count=min(2, r),
                    channels="", weighted=False, batch_index=0, frame=0, **FIGURE),
