@@ -108,6 +108,25 @@ def register_test_nodes(rt: ComfyRuntime) -> None:
         rt.nodes.NODE_DISPLAY_NAME_MAPPINGS.setdefault(name, name)
 
 
+def with_defaults(rt: ComfyRuntime,
+                  graph: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``graph`` with every missing required widget of a pack node set to its schema default
+    (so a widget added to a node later does not break these graphs)."""
+    pack = pack_node_ids(rt)
+    out: dict[str, dict[str, Any]] = {}
+    for node_id, entry in graph.items():
+        if entry["class_type"] in pack:
+            inputs = dict(entry["inputs"])
+            required = rt.node_class(entry["class_type"]).INPUT_TYPES().get("required", {})
+            for name, spec in required.items():
+                opts = spec[1] if len(spec) > 1 and isinstance(spec[1], dict) else {}
+                if name not in inputs and "default" in opts:
+                    inputs[name] = opts["default"]
+            entry = {**entry, "inputs": inputs}
+        out[node_id] = entry
+    return out
+
+
 def with_sinks(graph: dict[str, dict[str, Any]], *node_ids: str) -> dict[str, dict[str, Any]]:
     """``graph`` plus an output node on output 0 of each of ``node_ids`` (default: all nodes
     without an output node downstream), so every listed node runs."""

@@ -25,6 +25,7 @@ from reliability.support import (
     pack_node_ids,
     raised_in_pack,
     walk_tensors,
+    with_defaults,
     with_sinks,
 )
 
@@ -130,8 +131,8 @@ def _full_graph(f: Family) -> dict[str, dict[str, Any]]:
         "a0": node("ApplySingularEdit", latent_svd=["ds", 0], attribute=["l", 0], strength=-0.5),
         "ra0": node("LatentRecompose", latent_svd=["a0", 0]),
         "sp": node("LatentSingularSpectrum", latent_svd=["ds", 0], label="source", max_index=0,
-                   channels="", batch_index=0, frame=0, second_label="target", second_latent_svd=["dt", 0],
-                   **FIGURE),
+                   channels="", batch_index=0, frame=0, second_label="target",
+                   second_latent_svd=["dt", 0], **FIGURE),
         "cp": node("SingularComponentsPreview", latent_svd=["ds", 0], count=min(2, r),
                    channels="", weighted=False, batch_index=0, frame=0, **FIGURE),
         "sd": node("LatentSubspaceDistance", latent_svd_a=["ds", 0], latent_svd_b=["dt", 0],
@@ -161,7 +162,7 @@ def _input_samples(f: Family) -> torch.Tensor:
 
 @pytest.mark.parametrize("family", FAMILIES, ids=[f.id for f in FAMILIES])
 def test_every_node_runs_on_every_latent_family(rt: ComfyRuntime, family: Family) -> None:
-    graph = family_graph(family)
+    graph = with_defaults(rt, family_graph(family))
     if family.zeros:
         # Editing an all-zero latent (an Empty Latent straight into the edit) is refused by
         # each editing node with a clear error; everything else must work on zeros.

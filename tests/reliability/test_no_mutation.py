@@ -27,6 +27,7 @@ from reliability.support import (
     pack_node_ids,
     snapshot,
     walk_tensors,
+    with_defaults,
     with_sinks,
 )
 
@@ -95,7 +96,7 @@ def test_inputs_are_bit_identical_across_cached_prompts(rt: ComfyRuntime) -> Non
 
     results = []
     for strength, factor in ((1.0, 1.5), (-0.5, 0.0)):
-        graph = {**PRODUCERS, **consumers(strength, factor)}
+        graph = with_defaults(rt, {**PRODUCERS, **consumers(strength, factor)})
         used = {n["class_type"] for n in graph.values()}
         assert pack_node_ids(rt) - used <= {"LoadSingularAttribute"}
         result = rt.run_prompt(with_sinks(graph, *consumers(0, 0)), outputs=list(graph))
@@ -108,7 +109,7 @@ def test_inputs_are_bit_identical_across_cached_prompts(rt: ComfyRuntime) -> Non
             assert_unchanged(before[k], objects[k], f"output of {k!r} after prompt")
 
     # Cached reuse gives the same results as a run from an empty cache.
-    graph = {**PRODUCERS, **consumers(-0.5, 0.0)}
+    graph = with_defaults(rt, {**PRODUCERS, **consumers(-0.5, 0.0)})
     fresh = rt.run_prompt(with_sinks(graph, *consumers(0, 0)), outputs=list(graph),
                           fresh_cache=True)
     assert fresh.success, fresh.error_message()
