@@ -1,7 +1,7 @@
 """Regression guard: the learned smile edit on the trained semantic world keeps its figures.
 
 Runs the pack's pipeline end to end (svd_core.learn_attribute on 8 training pairs, then
-apply_attribute on 24 held-out seeds, denoise, read the attributes back from pixels) and
+apply_attribute on 16 held-out seeds, denoise, read the attributes back from pixels) and
 compares edit success and identity with the values recorded in
 benchmarks/semantic/regression.json (rewrite them with
 ``python -m benchmarks.semantic.regression --record`` after an intended change).
