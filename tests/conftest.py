@@ -19,4 +19,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if skipped:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         if reporter:
-            reporter.write_line(f"CI=true: {len(skipped)} skipped test(s) count as failures", red=True)
+            reporter.write_line(
+                f"CI=true: {len(skipped)} skipped test(s) count as failures", red=True
+            )
