@@ -186,9 +186,10 @@ STEP_NOTE = (
     "do not match.")
 
 
-def learn_workflow(g: Graph, ckpt_name: str, size: int, attribute_file: str) -> None:
-    steps, k, delta, seed, cfg = 30, 9, 3, 42, 7.0
-    b = base(g, ckpt_name, size, 1)
+def decomposed_pair(g: Graph, b: Base, *, k: int, delta: int, seed: int, steps: int,
+                    cfg: float) -> tuple[int, int, int, int]:
+    """The method's pair from one seed: source to step k and target to k + delta (leftover
+    noise kept), each decomposed. Returns (source sampler, target sampler, their decompositions)."""
     src = sampler(g, b, (800, 0), b.source, (b.latent, 0), f"Source to step k={k}",
                   seed=seed, steps=steps, cfg=cfg, start=0, end=k, add_noise=True, leftover=True)
     tgt = sampler(g, b, (800, 380), b.target, (b.latent, 0),
@@ -200,6 +201,14 @@ def learn_workflow(g: Graph, ckpt_name: str, size: int, attribute_file: str) -> 
     dtgt = g.node("LatentSVDDecompose", (1160, 380), {"rank": 0}, title="Decompose target",
                   size=(300, 90))
     g.connect(tgt, 0, dtgt, "latent")
+    return src, tgt, dsrc, dtgt
+
+
+def learn_workflow(g: Graph, ckpt_name: str, size: int, attribute_file: str) -> None:
+    steps, k, delta, seed, cfg = 30, 9, 3, 42, 7.0
+    b = base(g, ckpt_name, size, 1)
+    src, tgt, dsrc, dtgt = decomposed_pair(g, b, k=k, delta=delta, seed=seed, steps=steps,
+                                           cfg=cfg)
     learn = g.node("LearnAttributeFromPair", (1500, 0), {"name": "smile"}, size=(340, 520))
     g.connect(dsrc, 0, learn, "source")
     g.connect(dtgt, 0, learn, "target")
@@ -250,17 +259,8 @@ def apply_workflow(g: Graph, ckpt_name: str, size: int, attribute_file: str) -> 
     b = base(g, ckpt_name, size, batch)
     load = g.node("LoadSingularAttribute", (1160, 560),
                   {"attribute_name": f"{attribute_file}.safetensors"}, size=(340, 80))
-    src = sampler(g, b, (800, 0), b.source, (b.latent, 0), f"Source to step k={k}",
-                  seed=seed, steps=steps, cfg=cfg, start=0, end=k, add_noise=True, leftover=True)
-    tgt = sampler(g, b, (800, 380), b.target, (b.latent, 0),
-                  f"Target to step k+delta={k + delta}", seed=seed, steps=steps, cfg=cfg,
-                  start=0, end=k + delta, add_noise=True, leftover=True)
-    dsrc = g.node("LatentSVDDecompose", (1160, 0), {"rank": 0}, title="Decompose source",
-                  size=(300, 90))
-    g.connect(src, 0, dsrc, "latent")
-    dtgt = g.node("LatentSVDDecompose", (1160, 380), {"rank": 0}, title="Decompose target",
-                  size=(300, 90))
-    g.connect(tgt, 0, dtgt, "latent")
+    src, tgt, dsrc, dtgt = decomposed_pair(g, b, k=k, delta=delta, seed=seed, steps=steps,
+                                           cfg=cfg)
     apply_ = g.node("ApplySingularEdit", (1540, 0), {"strength": 1.0},
                     title="Apply Singular Value Edit (strength)", size=(320, 120))
     g.connect(dsrc, 0, apply_, "latent_svd")
