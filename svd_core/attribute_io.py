@@ -70,7 +70,8 @@ def save_attribute(attribute: Attribute, path: str | os.PathLike[str]) -> None:
     """Write ``attribute`` to ``path`` atomically.
 
     The file is written under a temporary name in the same folder and then moved over
-    ``path`` with ``os.replace``, so a crash never leaves a half-written attribute.
+    ``path`` with ``os.replace``, so a crash never leaves a half-written attribute. An OS
+    error (disk full, read-only folder) comes back as :class:`AttributeFileError`.
     """
     if not isinstance(attribute, Attribute):
         raise SVDEditError(f"expected an Attribute, got {type(attribute).__name__}.")
@@ -90,17 +91,26 @@ def save_attribute(attribute: Attribute, path: str | os.PathLike[str]) -> None:
 
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=folder)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise AttributeFileError(f"cannot write into the folder {folder} ({exc}).") from exc
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            # Disk full, quota, read-only mount: say so in words, and that nothing was lost.
+            raise AttributeFileError(
+                f"could not write {path} ({exc}); is the disk full or the folder read-only? "
+                "Nothing was written: a file already saved under that name is unchanged."
+            ) from exc
         raise
 
 

@@ -165,7 +165,12 @@ def test_failed_save_leaves_no_partial_file(rt: ComfyRuntime, monkeypatch: pytes
         if stop == "cancel":
             assert result.interrupted
         else:
-            assert failure(result).node_type == "SaveSingularAttribute"
+            err = failure(result)
+            assert err.node_type == "SaveSingularAttribute"
+            # In words, naming the node and the cause, not a bare OSError traceback.
+            assert "Save Singular Value Attribute" in err.message, err.message
+            assert "No space left on device" in err.message
+            assert "disk full" in err.message and "unchanged" in err.message
     monkeypatch.undo()
     assert written, "the save never reached the write"
     # No temporary or partial file, the old file intact, no new file.
