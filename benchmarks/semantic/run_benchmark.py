@@ -374,6 +374,7 @@ def main() -> None:
         save()
     for run in runs.values():
         run.compute(list(run.row_makers()), save)
+    save()  # the last compute() put its rows in table order after its last save
     log("done")
     if args.quick:
         print(render(results))

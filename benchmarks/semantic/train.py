@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import math
 import time
 from pathlib import Path
 
@@ -71,9 +72,14 @@ def drop_tokens(combos: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 
 
 def train_unet(ae: AutoEncoder, minutes: float, seed: int, checkpoint_seconds: float,
-               meta: dict, batch: int, init: UNet | None = None,
-               step0: int = 0) -> tuple[UNet, dict]:
-    """Epsilon-prediction training; ``init`` continues from saved (EMA) weights."""
+               meta: dict, batch: int, init: UNet | None = None, step0: int = 0,
+               lr: float = 1.5e-3, lr_end: float = 1.0, out: Path = WEIGHTS,
+               ) -> tuple[UNet, dict]:
+    """Epsilon-prediction training; ``init`` continues from saved (EMA) weights.
+
+    The learning rate warms up over 100 steps, then follows a cosine over the run's wall time
+    from ``lr`` down to ``lr * lr_end`` (``lr_end=1``: constant).
+    """
     torch.manual_seed(seed + step0)
     gen = torch.Generator().manual_seed(seed + step0)
     combos, images = world.templates()
@@ -93,8 +99,10 @@ def train_unet(ae: AutoEncoder, minutes: float, seed: int, checkpoint_seconds: f
         a = ac[t].view(-1, 1, 1, 1)
         xt = a.sqrt() * x0 + (1 - a).sqrt() * noise
         loss = F.mse_loss(unet(xt, t.float(), tok), noise)
+        frac = min(1.0, (time.time() - start) / (minutes * 60))
+        cosine = lr_end + (1 - lr_end) * 0.5 * (1 + math.cos(math.pi * frac))
         for g in opt.param_groups:
-            g["lr"] = 1.5e-3 * min(1.0, (step - step0 + 1) / 100)
+            g["lr"] = lr * cosine * min(1.0, (step - step0 + 1) / 100)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
@@ -111,9 +119,9 @@ def train_unet(ae: AutoEncoder, minutes: float, seed: int, checkpoint_seconds: f
                   flush=True)
             run_loss = 0.0
         if time.time() - last_ckpt > checkpoint_seconds:
-            save_world(ae, ema, WEIGHTS, {"unet_steps": str(step), **meta})
+            save_world(ae, ema, out, {"unet_steps": str(step), **meta})
             last_ckpt = time.time()
-    save_world(ae, ema, WEIGHTS, {"unet_steps": str(step), **meta})
+    save_world(ae, ema, out, {"unet_steps": str(step), **meta})
     return ema, {"steps": step, "batch": batch, "seconds": round(time.time() - start),
                  "losses": losses}
 
@@ -126,6 +134,11 @@ def main() -> None:
     ap.add_argument("--checkpoint-seconds", type=float, default=120.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--lr", type=float, default=1.5e-3)
+    ap.add_argument("--lr-end", type=float, default=1.0,
+                    help="final learning rate as a fraction of --lr (cosine over the run)")
+    ap.add_argument("--out", type=Path, default=WEIGHTS,
+                    help="where to write the weights (default: the committed file)")
     ap.add_argument("--resume", action="store_true",
                     help="keep the saved autoencoder and continue the saved UNet")
     args = ap.parse_args()
@@ -133,21 +146,26 @@ def main() -> None:
     meta = {"seed": str(args.seed), "format": "semantic-world-1"}
     log = json.loads(LOG.read_text()) if args.resume and LOG.exists() else {"runs": []}
     if args.resume:
-        state = load_file(str(WEIGHTS))
+        state = load_file(str(args.out if args.out.exists() else WEIGHTS))
         ae, init = AutoEncoder(), UNet()
         ae.load_state_dict({k[3:]: v for k, v in state.items() if k.startswith("ae.")})
         init.load_state_dict({k[5:]: v for k, v in state.items() if k.startswith("unet.")})
         ae.eval()
-        step0 = int(safe_open(str(WEIGHTS), "pt").metadata()["unet_steps"])
+        step0 = int(safe_open(str(args.out if args.out.exists() else WEIGHTS), "pt")
+                    .metadata()["unet_steps"])
     else:
         ae, ae_info = train_ae(args.ae_minutes, args.seed)
         log["ae"] = ae_info
         init, step0 = None, 0
-        save_world(ae, UNet(), WEIGHTS, {"unet_steps": "0", **meta})
+        save_world(ae, UNet(), args.out, {"unet_steps": "0", **meta})
     unet, unet_info = train_unet(ae, args.unet_minutes, args.seed, args.checkpoint_seconds,
-                                 meta, args.batch, init, step0)
-    log.setdefault("runs", []).append({"args": vars(args), "unet": unet_info})
-    LOG.write_text(json.dumps(log, indent=1))
+                                 meta, args.batch, init, step0, args.lr, args.lr_end, args.out)
+    run_args = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    log.setdefault("runs", []).append({"args": run_args, "unet": unet_info})
+    if args.out == WEIGHTS:
+        LOG.write_text(json.dumps(log, indent=1))
+    else:
+        args.out.with_suffix(".log.json").write_text(json.dumps(log, indent=1))
     print("done", flush=True)
 
 
