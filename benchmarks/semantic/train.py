@@ -19,11 +19,10 @@ from pathlib import Path
 
 import torch
 from safetensors import safe_open
-from safetensors.torch import load_file
 from torch.nn import functional as F
 
 from . import world
-from .models import WEIGHTS, AutoEncoder, UNet, alphas_cumprod, save_world
+from .models import WEIGHTS, AutoEncoder, UNet, alphas_cumprod, load_world, save_world
 
 LOG = Path(__file__).with_name("weights") / "train_log.json"
 
@@ -146,13 +145,11 @@ def main() -> None:
     meta = {"seed": str(args.seed), "format": "semantic-world-1"}
     log = json.loads(LOG.read_text()) if args.resume and LOG.exists() else {"runs": []}
     if args.resume:
-        state = load_file(str(args.out if args.out.exists() else WEIGHTS))
-        ae, init = AutoEncoder(), UNet()
-        ae.load_state_dict({k[3:]: v for k, v in state.items() if k.startswith("ae.")})
-        init.load_state_dict({k[5:]: v for k, v in state.items() if k.startswith("unet.")})
-        ae.eval()
-        step0 = int(safe_open(str(args.out if args.out.exists() else WEIGHTS), "pt")
-                    .metadata()["unet_steps"])
+        # Continue a scratch file if it exists (a cut-short run), else the committed weights.
+        source = args.out if args.out.exists() else WEIGHTS
+        saved = load_world(source)
+        ae, init = saved.ae, saved.unet
+        step0 = int(safe_open(str(source), "pt").metadata()["unet_steps"])
     else:
         ae, ae_info = train_ae(args.ae_minutes, args.seed)
         log["ae"] = ae_info
