@@ -84,10 +84,20 @@ def test_save_is_atomic(attribute, tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", boom)
-    with pytest.raises(OSError, match="disk full"):
+    # The OS error comes back in words, as the pack's own error (a node shows it as such).
+    with pytest.raises(AttributeFileError, match=r"disk full.*Nothing was written") as err:
         save_attribute(attribute, path)
+    assert isinstance(err.value.__cause__, OSError)
     assert path.read_bytes() == before  # the old file is intact
     assert sorted(os.listdir(path.parent)) == ["a.safetensors"]  # no temporary left
+
+
+def test_save_into_a_path_that_cannot_be_a_folder(attribute, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the folder should be")
+    with pytest.raises(AttributeFileError, match="cannot write into the folder"):
+        save_attribute(attribute, blocker / "a.safetensors")
+    assert blocker.read_text() == "a file where the folder should be"
 
 
 def test_header_starting_with_0x80_still_loads(attribute, tmp_path):
