@@ -102,16 +102,21 @@ def save_attribute(attribute: Attribute, path: str | os.PathLike[str]) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            # Disk full, quota, read-only mount: say so in words, and that nothing was lost.
-            raise AttributeFileError(
-                f"could not write {path} ({exc}); is the disk full or the folder read-only? "
-                "Nothing was written: a file already saved under that name is unchanged."
-            ) from exc
+    except OSError as exc:
+        # Disk full, quota, read-only mount: say so in words, and that nothing was lost.
+        _discard(tmp)
+        raise AttributeFileError(
+            f"could not write {path} ({exc}); is the disk full or the folder read-only? "
+            "Nothing was written: a file already saved under that name is unchanged."
+        ) from exc
+    except BaseException:
+        _discard(tmp)
         raise
+
+
+def _discard(tmp: str) -> None:
+    if os.path.exists(tmp):
+        os.unlink(tmp)
 
 
 def _check_header(header: object, data_len: int) -> dict[str, str]:

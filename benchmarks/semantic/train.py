@@ -143,7 +143,11 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     meta = {"seed": str(args.seed), "format": "semantic-world-1"}
-    log = json.loads(LOG.read_text()) if args.resume and LOG.exists() else {"runs": []}
+    # A scratch --out keeps its own log beside it, so the committed log changes only with the
+    # committed weights.
+    log_path = LOG if args.out == WEIGHTS else args.out.with_suffix(".log.json")
+    history = log_path if log_path.exists() else LOG
+    log = json.loads(history.read_text()) if args.resume and history.exists() else {"runs": []}
     if args.resume:
         # Continue a scratch file if it exists (a cut-short run), else the committed weights.
         source = args.out if args.out.exists() else WEIGHTS
@@ -159,10 +163,7 @@ def main() -> None:
                                  meta, args.batch, init, step0, args.lr, args.lr_end, args.out)
     run_args = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
     log.setdefault("runs", []).append({"args": run_args, "unet": unet_info})
-    if args.out == WEIGHTS:
-        LOG.write_text(json.dumps(log, indent=1))
-    else:
-        args.out.with_suffix(".log.json").write_text(json.dumps(log, indent=1))
+    log_path.write_text(json.dumps(log, indent=1))
     print("done", flush=True)
 
 
