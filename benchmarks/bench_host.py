@@ -254,7 +254,7 @@ def run_graph(runtime: Any, name: str, prompt: dict[str, Any], output: str) -> R
 
     from benchmarks.host_models import COUNTER
 
-    pack_types = set(runtime.pack_module().NODE_CLASS_MAPPINGS)
+    pack_types = runtime.pack_node_ids()
     timer = NodeTimer(runtime.execution, COUNTER)
     with timer.installed() as records:
         t0 = time.perf_counter()

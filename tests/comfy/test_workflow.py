@@ -68,7 +68,9 @@ def test_strength_one_changes_the_generation(strength_zero: PromptResult,
 
 def test_learn_reports_progress_and_a_loss_curve(comfy_runtime: ComfyRuntime) -> None:
     # Its own training settings, so the learn node runs here (not served from the cache).
-    settings = dataclasses.replace(SETTINGS, learn_steps=40, attribute_name="progress check")
+    # Long enough (a second or more) that a ComfyUI which throttles progress messages (0.33 sends
+    # at most one per 0.1 s besides the first and the last) still reports several.
+    settings = dataclasses.replace(SETTINGS, learn_steps=3000, attribute_name="progress check")
     result = _run(comfy_runtime, settings)
     attribute, loss_curve = result.output(IDS.learn)
     assert attribute.name == settings.attribute_name

@@ -41,6 +41,8 @@ from typing import Any
 
 import pytest
 
+from harness.comfy_versions import COMPAT
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TESTS_ROOT = REPO_ROOT / "tests"
 PACK_NAME = "latent-svd-edit"
@@ -162,7 +164,7 @@ class ComfyRuntime:
             ui = dict(history.get("outputs", {}))
             node_outputs: dict[str, tuple[Any, ...]] = {}
             for node_id in outputs:
-                entry = self.executor.caches.outputs.get(node_id)
+                entry = self.cached_entry(node_id)
                 if entry is not None:
                     node_outputs[node_id] = tuple(o[0] if len(o) == 1 else o
                                                   for o in entry.outputs)
@@ -179,6 +181,10 @@ class ComfyRuntime:
                 messages=messages,
                 progress=list(self._progress),
             )
+
+    def cached_entry(self, node_id: str) -> Any:
+        """The executor's output-cache entry of ``node_id`` (``.outputs``, ``.ui``), or None."""
+        return COMPAT.cached_output(self.executor.caches.outputs, node_id)
 
     # --- progress / cancel ------------------------------------------------------------------
     def add_progress_listener(self, listener: ProgressListener) -> None:
@@ -220,6 +226,12 @@ class ComfyRuntime:
     def pack_path(self) -> str:
         """The pack folder as ComfyUI's loader saw it (custom_nodes/latent-svd-edit)."""
         return os.path.join(self.folder_paths.get_folder_paths("custom_nodes")[0], PACK_NAME)
+
+    def pack_node_ids(self) -> set[str]:
+        """Every node id ComfyUI's loader registered from this pack."""
+        module = f"custom_nodes.{PACK_NAME}"
+        return {node_id for node_id, cls in self.nodes.NODE_CLASS_MAPPINGS.items()
+                if getattr(cls, "RELATIVE_PYTHON_MODULE", None) == module}
 
     def pack_module(self, name: str = "") -> ModuleType:
         """A module of the pack as ComfyUI imported it, e.g. ``pack_module("svd_core")``.
@@ -346,7 +358,7 @@ def boot(base_dir: Path | None = None) -> ComfyRuntime:
         prompt_server = server.PromptServer(loop)
         asyncio.run(nodes.init_extra_nodes(init_custom_nodes=True, init_api_nodes=False))
         executor = execution.PromptExecutor(prompt_server, cache_type=execution.CacheType.CLASSIC,
-                                            cache_args={"lru": 0, "ram": 0})
+                                            cache_args=COMPAT.cache_args())
         runtime = ComfyRuntime(
             base_dir=base_dir, comfyui_path=comfy_root, nodes=nodes, execution=execution,
             server_module=server, folder_paths=folder_paths, model_management=model_management,

@@ -150,11 +150,11 @@ def node(class_type: str, **inputs: Any) -> dict[str, Any]:
 
 def pack_node_ids(rt: ComfyRuntime) -> set[str]:
     """Every node id the pack registers (as ComfyUI's loader saw them)."""
-    return set(rt.pack_module().NODE_CLASS_MAPPINGS)
+    return rt.pack_node_ids()
 
 
 def display_name(rt: ComfyRuntime, node_id: str) -> str:
-    return rt.pack_module().NODE_DISPLAY_NAME_MAPPINGS[node_id]
+    return rt.nodes.NODE_DISPLAY_NAME_MAPPINGS[node_id]
 
 
 def learn(source: str, target: str, steps: int = 3, name: str = "rel", **over: Any) -> dict:

@@ -79,7 +79,7 @@ def consumers(strength: float, factor: float) -> dict[str, dict[str, Any]]:
 
 
 def _cached(rt: ComfyRuntime, node_id: str) -> tuple[Any, ...]:
-    entry = rt.executor.caches.outputs.get(node_id)
+    entry = rt.cached_entry(node_id)
     assert entry is not None, f"{node_id} is not cached"
     return tuple(o[0] for o in entry.outputs)
 
