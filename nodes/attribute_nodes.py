@@ -10,6 +10,7 @@ from comfy_api.latest import io, ui
 from ..svd_core import AVIConfig, apply_attribute, learn_attribute
 from ..svd_core.config import MAX_COMPONENTS, MAX_HIDDEN
 from .common import as_attribute, as_singular, run_or_explain
+from .compat import advanced, search_aliases
 from .plotting import loss_curve_image
 from .types import CATEGORY, AttributeType, LatentSVDType, SingularLatent
 
@@ -23,7 +24,7 @@ MAX_SEED = 2**31 - 1
 
 def _weight(name: str, default: float, what: str) -> io.Float.Input:
     return io.Float.Input(name, default=default, min=0.0, max=100.0, step=0.01,
-                          tooltip=f"Weight of {what}. 0 switches the term off.")
+                          tooltip=f"Weight of {what}. 0 switches the term off.", **advanced())
 
 
 class LearnAttributeFromPair(io.ComfyNode):
@@ -33,6 +34,7 @@ class LearnAttributeFromPair(io.ComfyNode):
             node_id="LearnAttributeFromPair",
             display_name=LEARN,
             category=CATEGORY,
+            **search_aliases("learn attribute", "prompt pair", "concept"),
             description="Attribute Vector Integration: trains a small predictor that turns the "
             "source latent's singular components into the target's attribute (e.g. 'a photo of "
             "a person' at step k -> 'a photo of a smiling person' at step k + delta, same seed). "
@@ -60,7 +62,7 @@ class LearnAttributeFromPair(io.ComfyNode):
                     "in (clipped to min(H, W)).",
                 ),
                 io.Boolean.Input(
-                    "keep_tail", default=_DEFAULTS.keep_tail,
+                    "keep_tail", default=_DEFAULTS.keep_tail, **advanced(),
                     tooltip="Keep the source's small singular components (the rest beyond "
                     "k_source, including the noise the sampler still expects). Recommended.",
                 ),
@@ -71,7 +73,7 @@ class LearnAttributeFromPair(io.ComfyNode):
                 ),
                 io.Float.Input(
                     "learning_rate", default=_DEFAULTS.lr, min=1e-6, max=1.0, step=0.0001,
-                    round=0.000001,
+                    round=0.000001, **advanced(),
                     tooltip="Peak Adam learning rate (cosine decay to 1/100 of it).",
                 ),
                 _weight("w_target", _DEFAULTS.w_target,
@@ -84,12 +86,12 @@ class LearnAttributeFromPair(io.ComfyNode):
                 _weight("w_source_sv", _DEFAULTS.w_source_sv,
                         "L4: source singular values stay natural (without it quality drops)"),
                 io.Int.Input(
-                    "seed", default=_DEFAULTS.seed, min=0, max=MAX_SEED,
+                    "seed", default=_DEFAULTS.seed, min=0, max=MAX_SEED, **advanced(),
                     tooltip="Seed of the predictor's initial weights (training is "
                     "deterministic for a given seed).",
                 ),
                 io.Int.Input(
-                    "hidden", default=_DEFAULTS.hidden, min=1, max=MAX_HIDDEN,
+                    "hidden", default=_DEFAULTS.hidden, min=1, max=MAX_HIDDEN, **advanced(),
                     tooltip="Width of the predictor's two hidden layers.",
                 ),
                 io.String.Input(
@@ -146,6 +148,7 @@ class ApplySingularEdit(io.ComfyNode):
             node_id="ApplySingularEdit",
             display_name=APPLY,
             category=CATEGORY,
+            **search_aliases("apply attribute", "edit latent", "attribute strength"),
             description="Edits a latent with a learned attribute: edited = x + strength * "
             "(y - x), where y is the predictor's output on this latent's singular components "
             "and the target's. Strength 0 leaves the latent unchanged; negative pushes away.",

@@ -7,6 +7,7 @@ from comfy_api.latest import io
 
 from ..svd_core import decompose, recompose, scale_singular_values
 from .common import as_latent, as_singular, compute_device, latent_device, run_or_explain
+from .compat import search_aliases
 from .parsing import parse_index_list
 from .types import CATEGORY, LatentSVDType, SingularLatent
 
@@ -24,6 +25,7 @@ class LatentSVDDecompose(io.ComfyNode):
             node_id="LatentSVDDecompose",
             display_name=DECOMPOSE,
             category=CATEGORY,
+            **search_aliases("decompose latent", "latent svd", "singular values"),
             description="Splits every channel of a latent into its singular value decomposition "
             "U diag(s) V^T (one H x W matrix per batch item and channel, and per frame for "
             "video). Lossless at rank 0. Connect it to the learn / apply / scale nodes, then "
@@ -71,6 +73,7 @@ class LatentRecompose(io.ComfyNode):
             node_id="LatentRecompose",
             display_name=RECOMPOSE,
             category=CATEGORY,
+            **search_aliases("recompose latent", "inverse svd"),
             description="Multiplies a singular value decomposition back into a LATENT "
             "(U diag(s) V^T per channel), keeping the original latent's noise mask and batch "
             "index. Feed it to a KSamplerAdvanced that starts at the edit step with add_noise "
@@ -106,6 +109,7 @@ class ScaleSingularValues(io.ComfyNode):
             node_id="ScaleSingularValues",
             display_name=SCALE,
             category=CATEGORY,
+            **search_aliases("scale singular value", "svd scale"),
             description="Explores what single singular components carry (the paper's "
             "observation 2): multiplies the chosen singular values s_i by a factor in the "
             "chosen channels. Recompose and continue sampling to see which attribute changes.",

@@ -9,6 +9,7 @@ from comfy_api.latest import io, ui
 
 from ..svd_core import load_attribute, save_attribute
 from .common import as_attribute, run_or_explain
+from .compat import search_aliases
 from .paths import FOLDER, attribute_files, checked_filename, save_directory
 from .types import CATEGORY, AttributeType
 
@@ -23,6 +24,7 @@ class SaveSingularAttribute(io.ComfyNode):
             node_id="SaveSingularAttribute",
             display_name=SAVE,
             category=CATEGORY,
+            **search_aliases("save attribute"),
             description=f"Saves a learned attribute as one .safetensors file in models/{FOLDER} "
             "(weights, settings and prompts; no code), to share it or load it in other "
             "workflows with 'Load Singular Value Attribute'.",
@@ -74,6 +76,7 @@ class LoadSingularAttribute(io.ComfyNode):
             node_id="LoadSingularAttribute",
             display_name=LOAD,
             category=CATEGORY,
+            **search_aliases("load attribute"),
             description=f"Loads an attribute file from models/{FOLDER} (safetensors only; "
             "nothing is executed). Connect it to 'Apply Singular Value Edit'.",
             inputs=[
@@ -94,18 +97,30 @@ class LoadSingularAttribute(io.ComfyNode):
     @classmethod
     def fingerprint_inputs(cls, attribute_name: str) -> object:
         # A replaced file (same name) must be re-read, not served from ComfyUI's cache.
-        path = folder_paths.get_full_path(FOLDER, attribute_name)
+        path = _attribute_path(attribute_name)
         if path is None:
             return attribute_name
         stat = os.stat(path)
         return (attribute_name, stat.st_mtime_ns, stat.st_size)
 
     @classmethod
+    def validate_inputs(cls, attribute_name: str) -> bool | str:
+        # Naming the input here replaces ComfyUI's own dropdown check (0.33 runs one before
+        # any node, saying only "Value not in list") with the message that says the fix.
+        return True if _attribute_path(attribute_name) else _missing(attribute_name)
+
+    @classmethod
     def execute(cls, attribute_name: str) -> io.NodeOutput:
-        path = folder_paths.get_full_path(FOLDER, attribute_name)
-        if path is None:
-            raise ValueError(
-                f"{LOAD}: {attribute_name!r} is not in models/{FOLDER}; put the file there "
-                "and refresh the list (R)."
-            )
+        path = _attribute_path(attribute_name)
+        if path is None:  # removed between validation and the run
+            raise ValueError(_missing(attribute_name))
         return io.NodeOutput(run_or_explain(LOAD, lambda: load_attribute(path)))
+
+
+def _attribute_path(attribute_name: str) -> str | None:
+    return folder_paths.get_full_path(FOLDER, attribute_name)
+
+
+def _missing(attribute_name: str) -> str:
+    return (f"{LOAD}: {attribute_name!r} is not in models/{FOLDER}; put the file there and "
+            "refresh the list (R).")

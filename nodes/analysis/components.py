@@ -7,6 +7,7 @@ from comfy_api.latest import io
 
 from ...svd_core import rank_one_components, select_matrices
 from ..common import as_singular, run_or_explain
+from ..compat import search_aliases
 from ..parsing import parse_index_list
 from ..types import LatentSVDType
 from .common import CATEGORY, item_inputs, size_inputs, with_preview
@@ -22,6 +23,7 @@ class SingularComponentsPreview(io.ComfyNode):
             node_id="SingularComponentsPreview",
             display_name=NODE,
             category=CATEGORY,
+            **search_aliases("components heatmap"),
             # An output node: it draws its preview even when its IMAGE is not connected.
             is_output_node=True,
             description="Draws the top rank-1 components u_i v_i^T of each channel as heat maps "
@@ -61,7 +63,7 @@ class SingularComponentsPreview(io.ComfyNode):
             ],
             outputs=[
                 io.Image.Output(
-                    "components",
+                    "components", display_name="components",
                     tooltip="The grid as an IMAGE of exactly width x height pixels; one colour "
                     "scale (blue negative, red positive) for every tile.",
                 ),

@@ -9,6 +9,7 @@ from comfy_api.latest import io
 
 from ...svd_core import subspace_distance
 from ..common import as_singular, run_or_explain
+from ..compat import search_aliases
 from ..types import LatentSVDType
 from .common import CATEGORY, size_inputs, with_preview
 from .figures import distance_figure, render
@@ -40,6 +41,7 @@ class LatentSubspaceDistance(io.ComfyNode):
             node_id="LatentSubspaceDistance",
             display_name=NODE,
             category=CATEGORY,
+            **search_aliases("grassmann distance", "subspace"),
             # An output node: it draws its preview even when its IMAGE is not connected.
             is_output_node=True,
             description="Grassmann geodesic distance || arccos(svals(A^T B)) ||_2 between the "
@@ -81,16 +83,16 @@ class LatentSubspaceDistance(io.ComfyNode):
             ],
             outputs=[
                 io.Float.Output(
-                    "mean_distance",
+                    "mean_distance", display_name="mean_distance",
                     tooltip="Mean distance over every channel, batch item (and frame), radians.",
                 ),
                 io.Image.Output(
-                    "chart",
+                    "chart", display_name="chart",
                     tooltip="Bar chart per channel (exactly width x height pixels), with the "
                     "orthogonal maximum as a dashed line.",
                 ),
                 io.String.Output(
-                    "per_channel",
+                    "per_channel", display_name="per_channel",
                     tooltip="The per-channel mean distances as text, one line per channel.",
                 ),
             ],

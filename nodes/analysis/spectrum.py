@@ -7,6 +7,7 @@ from comfy_api.latest import io
 
 from ...svd_core import LatentSVD, select_matrices
 from ..common import as_singular, run_or_explain
+from ..compat import search_aliases
 from ..parsing import parse_index_list
 from ..types import LatentSVDType
 from .common import CATEGORY, item_inputs, size_inputs, with_preview
@@ -28,6 +29,7 @@ class LatentSingularSpectrum(io.ComfyNode):
             node_id="LatentSingularSpectrum",
             display_name=NODE,
             category=CATEGORY,
+            **search_aliases("spectrum", "singular value plot"),
             # An output node: it draws its preview even when its IMAGE is not connected.
             is_output_node=True,
             description="Plots the singular values s_1 >= s_2 >= ... of every channel of a "
@@ -79,7 +81,7 @@ class LatentSingularSpectrum(io.ComfyNode):
             ],
             outputs=[
                 io.Image.Output(
-                    "spectrum",
+                    "spectrum", display_name="spectrum",
                     tooltip="The plot as an IMAGE of exactly width x height pixels.",
                 ),
             ],

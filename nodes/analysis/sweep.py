@@ -11,6 +11,7 @@ from comfy_api.latest import io
 
 from ...svd_core import apply_attribute, recompose
 from ..common import as_attribute, as_singular, latent_device, run_or_explain
+from ..compat import search_aliases
 from ..types import AttributeType, LatentSVDType, SingularLatent
 from .common import CATEGORY
 from .strengths import parse_strengths
@@ -47,6 +48,7 @@ class AttributeStrengthSweep(io.ComfyNode):
             node_id="AttributeStrengthSweep",
             display_name=NODE,
             category=CATEGORY,
+            **search_aliases("strength sweep", "interpolation strip"),
             description="Applies a learned attribute at every strength of a list and returns "
             "the edited latents as one LATENT batch, so a single sampler run (continuing from "
             "step k with add_noise disabled) gives the interpolation strip: "
@@ -77,12 +79,12 @@ class AttributeStrengthSweep(io.ComfyNode):
             ],
             outputs=[
                 io.Latent.Output(
-                    "latents",
+                    "latents", display_name="latents",
                     tooltip="float32 LATENT batch of B x (number of strengths): item b at "
                     "strength j is row b * count + j (each item's strip is contiguous).",
                 ),
                 io.Int.Output(
-                    "count",
+                    "count", display_name="count",
                     tooltip="Number of strengths (the strip length; use it as the preview "
                     "grid's row length).",
                 ),

@@ -125,3 +125,27 @@ def test_damaged_file_gives_a_clear_load_error(comfy_runtime: ComfyRuntime) -> N
     assert err["node_type"] == "LoadSingularAttribute"
     assert err["exception_message"].startswith("Load Singular Value Attribute:")
     assert not (folder / "never.safetensors").exists()
+
+
+def test_a_file_gone_missing_is_explained_before_anything_runs(comfy_runtime: ComfyRuntime) -> None:
+    # A workflow chose a file that was listed once and has since been removed: the check runs at
+    # validation on every ComfyUI version (0.33 checks dropdown values itself, before any node
+    # runs) and says the fix, not ComfyUI's bare "Value not in list".
+    folder = comfy_runtime.model_folder("svd_attributes")
+    folder.mkdir(parents=True, exist_ok=True)
+    gone = folder / "gone.safetensors"
+    gone.write_bytes(b"listed once")
+    schema = comfy_runtime.node_class("LoadSingularAttribute").INPUT_TYPES()
+    assert "gone.safetensors" in schema["required"]["attribute_name"][1]["options"]
+    gone.unlink()
+    graph = {
+        "1": node("LoadSingularAttribute", attribute_name="gone.safetensors"),
+        "2": node("SaveSingularAttribute", attribute=["1", 0], filename="never", overwrite=True),
+    }
+    ok, _, _, node_errors = comfy_runtime.validate(graph)
+    assert not ok
+    details = " ".join(e.get("details", "") for e in node_errors["1"]["errors"])
+    assert "Load Singular Value Attribute: 'gone.safetensors' is not in models/svd_attributes" \
+        in details, node_errors
+    assert "refresh the list" in details
+    assert not (folder / "never.safetensors").exists()

@@ -117,8 +117,14 @@ def test_pack_registers_through_comfyui_loader(comfy_runtime: ComfyRuntime) -> N
                                             ignore=set(nodes.NODE_CLASS_MAPPINGS)))
     assert ok is True
     module = sys.modules[comfy_runtime.pack_path.replace(".", "_x_")]
-    assert set(EXPECTED) <= set(module.NODE_CLASS_MAPPINGS)
-    assert set(module.NODE_CLASS_MAPPINGS) == set(module.NODE_DISPLAY_NAME_MAPPINGS)
+    # Registered through the V3 entry point alone: a module that also defined
+    # NODE_CLASS_MAPPINGS would be registered through that and its entry point ignored.
+    assert not hasattr(module, "NODE_CLASS_MAPPINGS")
+    extension = asyncio.run(module.comfy_entrypoint())
+    listed = {cls.GET_SCHEMA().node_id for cls in asyncio.run(extension.get_node_list())}
+    assert set(EXPECTED) <= listed
+    assert listed == comfy_runtime.pack_node_ids()
+    assert all(nodes.NODE_DISPLAY_NAME_MAPPINGS[node_id] for node_id in listed)
     # The model folder the save/load nodes use is registered.
     assert comfy_runtime.model_folder("svd_attributes") == (
         Path(comfy_runtime.folder_paths.models_dir) / "svd_attributes")
