@@ -43,7 +43,8 @@ class Graph:
     links: list[list[Any]] = field(default_factory=list)
 
     def node(self, type_: str, pos: tuple[float, float], widgets: dict[str, Any] | None = None,
-             title: str | None = None, size: tuple[float, float] = (320, 160)) -> int:
+             title: str | None = None, size: tuple[float, float] = (320, 160),
+             show_advanced: bool = False) -> int:
         spec = self.specs[type_]
         widgets = dict(widgets or {})
         values: list[Any] = []
@@ -74,6 +75,10 @@ class Graph:
             "properties": {"Node name for S&R": type_}, "widgets_values": values}
         if title:
             entry["title"] = title
+        if show_advanced:
+            # Newer frontends fold inputs a node marks advanced (0.33 marks KSamplerAdvanced's
+            # step and noise fields so); the node's own flag keeps them shown on load.
+            entry["showAdvanced"] = True
         self.nodes.append(entry)
         return node_id
 
@@ -154,7 +159,7 @@ def sampler(g: Graph, b: Base, pos: tuple[float, float], positive: int, latent: 
         "add_noise": "enable" if add_noise else "disable", "noise_seed": seed, "steps": steps,
         "cfg": cfg, "sampler_name": "euler", "scheduler": "normal", "start_at_step": start,
         "end_at_step": end, "return_with_leftover_noise": "enable" if leftover else "disable"},
-        title=title, size=(320, 330))
+        title=title, size=(320, 330), show_advanced=True)
     g.connect(b.ckpt, "MODEL", node, "model")
     g.connect(positive, 0, node, "positive")
     g.connect(b.negative, 0, node, "negative")
