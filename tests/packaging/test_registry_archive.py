@@ -27,7 +27,7 @@ def _comfy(*args: str, cwd: Path) -> str:
                           cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
+    return done.stdout + done.stderr  # comfy-cli prints its verdict to either
 
 
 @pytest.fixture(scope="module")
