@@ -79,9 +79,10 @@ def test_workflow_loads_converts_and_queues(path: Path, page: ComfyPage,
     assert set(loaded["erroring"]) <= FILE_LOADERS, f"nodes with errors: {loaded['erroring']}"
     assert loaded["count"] == len(wf["nodes"])
     saved = loaded["saved"]
-    # The canvas's own save keeps every node, widget value and link of the shipped file.
-    assert [(n["id"], n["type"], n.get("widgets_values")) for n in saved["nodes"]] == \
-        [(n["id"], n["type"], n.get("widgets_values")) for n in wf["nodes"]]
+    # The canvas's own save keeps every node, widget value and link of the shipped file (a node
+    # without widgets may save an empty list where the file has none).
+    assert [(n["id"], n["type"], n.get("widgets_values") or []) for n in saved["nodes"]] == \
+        [(n["id"], n["type"], n.get("widgets_values") or []) for n in wf["nodes"]]
     assert sorted(map(tuple, saved["links"])) == sorted(map(tuple, wf["links"]))
     assert fit_graph(page)
     page.screenshot(output_root(SHOTS) / f"{path.stem}.png")
