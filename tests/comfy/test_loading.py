@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from harness.comfy_runtime import PACK_NAME, ComfyRuntime
+from harness.comfy_versions import COMPAT
 from harness.server import ComfyServer
 
 pytestmark = pytest.mark.comfy
@@ -177,3 +178,31 @@ def test_object_info_shows_every_node(comfy_server: ComfyServer) -> None:
                 assert opts.get("tooltip"), f"{node_id}.{name} has no tooltip"
                 for key, value in options.items():
                     assert opts.get(key) == value, f"{node_id}.{name}.{key}: {opts.get(key)}"
+
+
+def test_every_output_has_an_explicit_display_name(comfy_runtime: ComfyRuntime) -> None:
+    # Without one, 0.3.75 reports an output under its type and 0.33 under its id: the shipped
+    # workflows could match only one of them.
+    for node_id in comfy_runtime.pack_node_ids():
+        schema = comfy_runtime.node_class(node_id).GET_SCHEMA()
+        for output in schema.outputs:
+            assert output.display_name, f"{node_id} output {output.id} has no display name"
+
+
+def test_search_aliases_and_advanced_settings_where_the_version_has_them(
+        comfy_runtime: ComfyRuntime) -> None:
+    learn = comfy_runtime.node_class("LearnAttributeFromPair")
+    required = learn.INPUT_TYPES()["required"]
+    tucked = {name for name, spec in required.items()
+              if len(spec) > 1 and spec[1].get("advanced")}
+    if COMPAT.at_least_0_33:
+        # The node search finds the pack by the method's words, not only by display names.
+        for node_id in comfy_runtime.pack_node_ids():
+            aliases = comfy_runtime.node_class(node_id).GET_SCHEMA().search_aliases or []
+            assert {"SVD", "singular value decomposition", "AVI"} <= set(aliases), node_id
+        assert tucked == {"keep_tail", "learning_rate", "w_target", "w_source", "w_target_sv",
+                          "w_source_sv", "seed", "hidden"}
+    else:
+        assert tucked == set()  # 0.3.75's API has no advanced inputs
+    # What a user sets for every attribute stays in view.
+    assert {"source", "target", "k_source", "k_target", "steps", "name"}.isdisjoint(tucked)
