@@ -1,7 +1,7 @@
 """Attribute Vector Integration: learn an attribute from (source, target) pairs and apply it.
 
-method.md section 3 and 4.  The loss is evaluated through :mod:`svd_core.quadratic` (no
-dense ``y`` during training); :func:`solve_pair` minimises the same loss exactly.
+docs/method.md sections 3 and 4.  The loss is evaluated through :mod:`svd_core.quadratic`
+(no dense ``y`` during training); :func:`solve_pair` minimises the same loss exactly.
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ def _pair_quadratic(
 def solve_pair(
     source: LatentSVD, target: LatentSVD, config: AVIConfig | None = None
 ) -> PairSolution:
-    """The exact minimiser of the AVI loss for fixed bases (method.md, "Exact reference").
+    """The exact minimiser of the AVI loss for fixed bases (docs/method.md section 3.2).
 
     One ``(ks + kt)``-sized least-squares solve per matrix, batched.  Its ``loss`` is a lower
     bound of any predictor's training loss on the same pairs and the yardstick of convergence.
@@ -213,7 +213,7 @@ def learn_attribute(
     name: str = "attribute",
     **provenance: object,
 ) -> Attribute:
-    """Train the AVI predictor on (source, target) pairs (method.md section 3).
+    """Train the AVI predictor on (source, target) pairs (docs/method.md section 3).
 
     Args:
         source: decomposition of ``x`` ``[B, C, H, W]`` (or video ``[B, C, T, H, W]``); a

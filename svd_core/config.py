@@ -16,7 +16,7 @@ MAX_STEPS = 1_000_000
 
 @dataclass(frozen=True)
 class AVIConfig:
-    """Settings of one AVI training run (method.md section 3).
+    """Settings of one AVI training run (docs/method.md section 3).
 
     Attributes:
         ks: source components ``E_i`` the predictor re-weights (clipped to ``min(H, W)``).
@@ -82,7 +82,7 @@ class AVIConfig:
 
     @property
     def weights(self) -> tuple[float, float, float, float]:
-        """``(w_target, w_source, w_target_sv, w_source_sv)`` = method.md's ``w1..w4``."""
+        """``(w_target, w_source, w_target_sv, w_source_sv)`` = docs/method.md's ``w1..w4``."""
         return (self.w_target, self.w_source, self.w_target_sv, self.w_source_sv)
 
     def to_dict(self) -> dict[str, Any]:

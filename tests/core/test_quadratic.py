@@ -1,4 +1,4 @@
-"""The quadratic-form loss equals method.md's dense formula; its gradient and optimum are right."""
+"""The quadratic-form loss equals docs/method.md's dense formula; gradient and optimum are right."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from svd_core.training import FlatPredictor
 
 
 def dense_terms(x, z, sx_svd, sz_svd, a, b, ks, kt, keep_tail):
-    """method.md section 3, literally: build E, F, R and y, then the four relative terms.
+    """docs/method.md section 3, literally: build E, F, R and y, then the four relative terms.
 
     x, z ``[H, W]``; a ``[ks]``; b ``[kt]``; all float64.
     """
