@@ -1,4 +1,4 @@
-"""Fuzz the attribute-file loader with >= 10,000 hostile inputs (issue 6, must-show 4).
+"""Fuzz the attribute-file loader with >= 10,000 hostile inputs.
 
 Runs the generator of tests/reliability/test_attribute_fuzz.py (hypothesis; mutations of
 valid attribute files: byte flips, truncations, header-length and JSON header edits, metadata

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import comfy.model_management
 import comfy.utils
-import torch
 from comfy_api.latest import io, ui
 
 from ..svd_core import AVIConfig, apply_attribute, learn_attribute
@@ -130,10 +129,9 @@ class LearnAttributeFromPair(io.ComfyNode):
             # Cancel: raises InterruptProcessingException, which learn_attribute propagates.
             comfy.model_management.throw_exception_if_processing_interrupted()
 
-        # ComfyUI runs nodes under inference_mode; the predictor needs autograd.
-        with torch.inference_mode(False), torch.enable_grad():
-            attribute = run_or_explain(LEARN, lambda: learn_attribute(
-                src, tgt, config, progress=progress, name=str(name)))
+        # Training needs no autograd (svd_core/training.py), so ComfyUI's inference_mode stays.
+        attribute = run_or_explain(LEARN, lambda: learn_attribute(
+            src, tgt, config, progress=progress, name=str(name)))
         image = loss_curve_image(attribute.loss_history, attribute.optimum_loss,
                                  attribute.final_loss, title=str(name))
         return io.NodeOutput(attribute, image, ui=ui.PreviewImage(image, cls=cls))

@@ -24,8 +24,9 @@ class SaveSingularAttribute(io.ComfyNode):
             display_name=SAVE,
             category=CATEGORY,
             description=f"Saves a learned attribute as one .safetensors file in models/{FOLDER} "
-            "(weights, settings and prompts; no code), to share it or load it in other "
-            "workflows with 'Load Singular Value Attribute'.",
+            "(weights, settings, and the source and target prompts when the graph has them; no "
+            "code), to share it or load it in other workflows with 'Load Singular Value "
+            "Attribute'.",
             is_output_node=True,
             inputs=[
                 AttributeType.Input(

@@ -230,8 +230,8 @@ def learn_attribute(
         An :class:`Attribute` with float32 CPU tensors, the loss history, the final loss of
         the stored predictor and the exact optimum of the same loss.
 
-    Works under ``torch.inference_mode()`` (as ComfyUI runs nodes): training re-enables
-    autograd locally.  Deterministic on CPU for a given ``config.seed``.
+    Works under ``torch.inference_mode()`` (as ComfyUI runs nodes): training uses no
+    autograd.  Deterministic on CPU for a given ``config.seed``.
     """
     config = AVIConfig() if config is None else config
     if not isinstance(config, AVIConfig):

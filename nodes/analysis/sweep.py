@@ -58,8 +58,8 @@ class AttributeStrengthSweep(io.ComfyNode):
                 ),
                 AttributeType.Input(
                     "attribute",
-                    tooltip="The learned attribute (from 'Learn Attribute From Pair' or "
-                    "'Load Singular Attribute').",
+                    tooltip="The learned attribute (from 'Learn Attribute from Pair' or "
+                    "'Load Singular Value Attribute').",
                 ),
                 io.String.Input(
                     "strengths",

@@ -1,4 +1,4 @@
-"""learn_attribute / apply_attribute / solve_pair (issue 2, points 3-7)."""
+"""learn_attribute / apply_attribute / solve_pair (docs/method.md sections 3-4)."""
 
 from __future__ import annotations
 
