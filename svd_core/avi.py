@@ -6,7 +6,7 @@ docs/method.md sections 3 and 4.  The loss is evaluated through :mod:`svd_core.q
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -14,7 +14,7 @@ import torch
 
 from .attribute import Attribute
 from .config import AVIConfig
-from .decomposition import LatentSVD, reconstruct
+from .decomposition import LatentSVD, recompose, reconstruct
 from .errors import SVDEditError
 from .predictor import TINY, init_predictor, predict_coefficients, predictor_inputs
 from .quadratic import QuadraticLoss, build_quadratic
@@ -375,8 +375,7 @@ def edit_delta(
         # y - x = sum (a_i - sx_i) E_i + sum b_j F_j (+ the dropped tail without keep_tail).
         delta = reconstruct(Ux, a - sx, Vhx) + reconstruct(Uz, b, Vhz)
         if not attribute.config.keep_tail:
-            x = reconstruct(latent_svd.U.float(), latent_svd.S.float(), latent_svd.Vh.float())
-            delta = delta - (x - reconstruct(Ux, sx, Vhx))
+            delta = delta - (_dense(latent_svd) - reconstruct(Ux, sx, Vhx))
     return delta
 
 
@@ -408,11 +407,47 @@ def apply_attribute(
         return latent_svd
     delta = edit_delta(latent_svd, attribute, target)
     with torch.no_grad():
-        x = reconstruct(latent_svd.U.float(), latent_svd.S.float(), latent_svd.Vh.float())
-        edited = x + s * delta
-        if not bool(torch.isfinite(edited).all()):
-            raise SVDEditError(
-                "the edited latent contains NaN or Inf (strength too large?); lower the strength."
-            )
+        edited = _blend(_dense(latent_svd), delta, s)
         u, sv, vh = torch.linalg.svd(edited, full_matrices=False)
     return LatentSVD(U=u, S=sv, Vh=vh, shape=latent_svd.shape, dtype=latent_svd.dtype)
+
+
+def strength_sweep(
+    latent_svd: LatentSVD,
+    attribute: Attribute,
+    strengths: Sequence[float],
+    target: LatentSVD | None = None,
+) -> list[torch.Tensor]:
+    """The latent edited at every strength, as dense latents: ``x + s * (y - x)``.
+
+    The edit is linear in the strength, so ``y - x`` is computed once and no decomposition
+    is made per strength (docs/method.md section 4).  Each result has the latent's shape and
+    dtype on its device, like ``recompose(apply_attribute(...))``; strength 0 gives the
+    recomposed input exactly.
+    """
+    values = [check_finite_number(s, "strength") for s in strengths]
+    _check_svd(latent_svd, "latent_svd")
+    if all(s == 0.0 for s in values):
+        return [recompose(latent_svd) for _ in values]
+    delta = edit_delta(latent_svd, attribute, target)
+    with torch.no_grad():
+        x = _dense(latent_svd)
+        return [
+            recompose(latent_svd) if s == 0.0 else _blend(x, delta, s).to(latent_svd.dtype)
+            for s in values
+        ]
+
+
+def _dense(svd: LatentSVD) -> torch.Tensor:
+    """The float32 latent ``x`` a decomposition describes (``[..., H, W]``)."""
+    return reconstruct(svd.U.float(), svd.S.float(), svd.Vh.float())
+
+
+def _blend(x: torch.Tensor, delta: torch.Tensor, strength: float) -> torch.Tensor:
+    """``x + strength * delta``, refused when it overflows."""
+    edited = x + strength * delta
+    if not bool(torch.isfinite(edited).all()):
+        raise SVDEditError(
+            "the edited latent contains NaN or Inf (strength too large?); lower the strength."
+        )
+    return edited

@@ -48,11 +48,12 @@ def test_sweep_is_apply_at_every_strength(run) -> None:
     plain = run.output(PLAIN)[0]["samples"]
     assert torch.equal(samples[0], plain[0])  # strength 0 is the input, exactly
     applied = run.output(IDS.recompose)[0]["samples"]  # ApplySingularEdit at strength 1
-    torch.testing.assert_close(samples[2], applied[0], rtol=0, atol=1e-6)
+    # Apply decomposes its result again (one float32 SVD round trip); the sweep does not.
+    assert float((samples[2] - applied[0]).norm() / applied[0].norm()) < 1e-5
     assert not torch.allclose(samples[2], samples[0])
-    # Linear in the strength (each strength has its own float32 SVD: relative tolerance).
+    # Linear in the strength: one edit y - x serves every strength.
     mid = (samples[0] + samples[2]) / 2
-    assert float((samples[1] - mid).norm() / mid.norm()) < 1e-5
+    assert float((samples[1] - mid).norm() / mid.norm()) < 1e-6
 
 
 def test_one_sampler_run_gives_the_strip(run) -> None:
