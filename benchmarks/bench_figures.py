@@ -8,7 +8,9 @@ checks: the svd_core selection, the matplotlib figure and its rendering to an IM
 
 - spectrum: every channel's 128 singular values, source and target overlaid (16 panels);
 - components: the top 4 rank-1 components of every channel (64 heat maps);
-- distance: the top-16 subspace distance per channel (16 bars).
+- distance: the top-16 subspace distance per channel (16 bars);
+- sweep: the strength sweep's edits at strengths 0, 0.25, 0.5, 0.75, 1 (no figure; the
+  baseline applies the attribute, one decomposition per strength, as the node once did).
 
 The figure module is loaded from its file (it imports no ComfyUI), so this runs in any
 Python with torch and matplotlib. ``--baseline REV`` also times the figure module of git
@@ -42,9 +44,14 @@ from benchmarks.timing import (  # noqa: E402
     write_results,
 )
 from svd_core import (  # noqa: E402
+    AVIConfig,
+    apply_attribute,
     decompose,
+    learn_attribute,
     rank_one_components,
+    recompose,
     select_matrices,
+    strength_sweep,
     subspace_distance,
 )
 
@@ -64,11 +71,16 @@ def load_figures(path: Path = ROOT / FIGURES, name: str = "_bench_figures") -> M
     return module
 
 
-def figure_calls(figures: ModuleType) -> dict[str, object]:
-    """One zero-argument callable per figure node, doing the node's drawing work."""
+def figure_calls(figures: ModuleType, per_strength: bool = False) -> dict[str, object]:
+    """One zero-argument callable per analysis node, doing the node's work after its checks.
+
+    per_strength: the strength sweep as it was before, one apply (and SVD) per strength.
+    """
     g = torch.Generator().manual_seed(0)
     a = decompose(torch.randn(SHAPE, generator=g))
     b = decompose(torch.randn(SHAPE, generator=g) * 1.5)
+    attribute = learn_attribute(a, b, AVIConfig(steps=20))
+    strengths = [0.0, 0.25, 0.5, 0.75, 1.0]
     channels = list(range(SHAPE[1]))
 
     def spectrum() -> torch.Tensor:
@@ -90,7 +102,12 @@ def figure_calls(figures: ModuleType) -> dict[str, object]:
         fig = figures.distance_figure(rows, 16, 768, 512)
         return figures.render(fig, 768, 512)
 
-    return {"spectrum": spectrum, "components": components, "distance": distance}
+    def sweep() -> list[torch.Tensor]:
+        if per_strength:
+            return [recompose(apply_attribute(a, attribute, b, s)) for s in strengths]
+        return strength_sweep(a, attribute, strengths, b)
+
+    return {"spectrum": spectrum, "components": components, "distance": distance, "sweep": sweep}
 
 
 def baseline_figures(rev: str, folder: Path) -> ModuleType:
@@ -133,7 +150,9 @@ def main() -> None:
         variants = {"current": figure_calls(load_figures())}
         if args.baseline:
             variants = {
-                "baseline": figure_calls(baseline_figures(args.baseline, Path(tmp))),
+                "baseline": figure_calls(
+                    baseline_figures(args.baseline, Path(tmp)), per_strength=True
+                ),
                 **variants,
             }
         rows = interleaved(variants, args.reps)
