@@ -9,10 +9,11 @@ import torch
 
 from .decomposition import LatentSVD
 from .errors import SVDEditError
+from .validation import is_integer
 
 
 def _check_count(n: int, svd: LatentSVD) -> None:
-    if isinstance(n, bool) or not isinstance(n, int):
+    if not is_integer(n):
         raise SVDEditError(f"the number of components must be an integer, got {type(n).__name__}.")
     if not 1 <= n <= svd.rank:
         raise SVDEditError(

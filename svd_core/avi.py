@@ -16,10 +16,15 @@ from .attribute import Attribute
 from .config import AVIConfig
 from .decomposition import LatentSVD, recompose, reconstruct
 from .errors import SVDEditError
-from .predictor import TINY, init_predictor, predict_coefficients, predictor_inputs
+from .predictor import (
+    coefficient_frame,
+    init_predictor,
+    predict_coefficients,
+    predictor_inputs,
+)
 from .quadratic import QuadraticLoss, build_quadratic
 from .training import train_predictor
-from .validation import check_finite_number
+from .validation import check_finite_number, is_integer
 
 ProgressFn = Callable[[int, int], None]
 
@@ -76,6 +81,17 @@ def _check_svd(x: object, what: str) -> LatentSVD:
             f"got {type(x).__name__}."
         )
     return x
+
+
+def _check_inputs(source: object, target: object, config: object) -> AVIConfig:
+    """The checks :func:`solve_pair` and :func:`learn_attribute` share; the configuration
+    to use (the defaults for ``None``)."""
+    config = AVIConfig() if config is None else config
+    if not isinstance(config, AVIConfig):
+        raise SVDEditError(f"config must be an AVIConfig, got {type(config).__name__}.")
+    _check_svd(source, "source")
+    _check_svd(target, "target")
+    return config
 
 
 def _check_pair(source: LatentSVD, target: LatentSVD, what: str = "target") -> None:
@@ -166,11 +182,7 @@ def solve_pair(
     bound of any predictor's training loss on the same pairs and the yardstick of convergence.
     ``target`` may have batch 1 (broadcast over the source batch).
     """
-    config = AVIConfig() if config is None else config
-    if not isinstance(config, AVIConfig):
-        raise SVDEditError(f"config must be an AVIConfig, got {type(config).__name__}.")
-    _check_svd(source, "source")
-    _check_svd(target, "target")
+    config = _check_inputs(source, target, config)
     with single_thread():
         q, ks, kt = _pair_quadratic(source, target, config)
         c, per = q.solve()
@@ -199,7 +211,7 @@ def _check_provenance(provenance: dict[str, object]) -> dict[str, object]:
         out[key] = v
     for key in ("step", "delta"):
         v = provenance.get(key)
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+        if v is not None and not is_integer(v):
             raise SVDEditError(f"{key} must be an integer or None, got {v!r}.")
         out[key] = v
     return out
@@ -233,14 +245,10 @@ def learn_attribute(
     Works under ``torch.inference_mode()`` (as ComfyUI runs nodes): training uses no
     autograd.  Deterministic on CPU for a given ``config.seed``.
     """
-    config = AVIConfig() if config is None else config
-    if not isinstance(config, AVIConfig):
-        raise SVDEditError(f"config must be an AVIConfig, got {type(config).__name__}.")
+    config = _check_inputs(source, target, config)
     if not isinstance(name, str):
         raise SVDEditError(f"name must be a string, got {type(name).__name__}.")
     prov = _check_provenance(provenance)
-    _check_svd(source, "source")
-    _check_svd(target, "target")
     if progress is not None and not callable(progress):
         raise SVDEditError("progress must be callable as progress(step, total).")
 
@@ -262,8 +270,7 @@ def _train(
         channels = source.channels
         channel = _channel_index(source.lead_shape)
         inputs = predictor_inputs(q.sx, q.sz, channel, channels)
-        base = torch.cat([q.sx, torch.zeros_like(q.sz)], dim=1)
-        scale = q.sx[:, :1].clamp_min(TINY)
+        base, scale = coefficient_frame(q.sx, q.sz)
         init = init_predictor(ks, kt, channels, config.hidden, config.seed, torch.float64)
         if progress is not None:
             progress(0, steps)

@@ -9,9 +9,9 @@ from comfy_api.latest import io
 
 from ...svd_core import strength_sweep
 from ..common import as_attribute, as_singular, latent_device, run_or_explain
+from ..parsing import parse_strengths
 from ..types import AttributeType, LatentSVDType, SingularLatent
 from .common import CATEGORY
-from .strengths import parse_strengths
 
 NODE = "Attribute Strength Sweep"
 
