@@ -203,7 +203,7 @@ def _bench_model_node(s: HostSettings) -> dict[str, Any]:
 
 
 def _with_sink(prompt: dict[str, Any], final: str) -> dict[str, Any]:
-    prompt[SINK] = {"class_type": "LSEBenchSink", "inputs": {"latent": [final, 0]}}
+    prompt[SINK] = {"class_type": "LSEBenchSink", "inputs": {"value": [final, 0]}}
     return prompt
 
 

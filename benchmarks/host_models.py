@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from harness.sink import AnySink
+from harness.tiny_sd import init_parameters
 
 WRAPPER_KEY = "latent_svd_edit_benchmark_counter"
 
@@ -87,21 +89,6 @@ class BenchModel:
     unet_params: int
 
 
-def _init_(module: torch.nn.Module, gen: torch.Generator, gain: float) -> None:
-    """Seeded fan-in scaled init (ComfyUI allocates layers uninitialised)."""
-    with torch.no_grad():
-        for name, p in module.named_parameters():
-            if p.ndim >= 2:
-                fan_in = p[0].numel()
-                p.copy_(torch.randn(p.shape, generator=gen) * (gain / fan_in**0.5))
-            elif name.endswith("weight"):
-                p.fill_(1.0)  # 1-D weights here belong to norm layers
-            elif name.endswith("logit_scale"):
-                p.fill_(4.6052)
-            else:
-                p.zero_()
-
-
 def _calibrate(diffusion_model: torch.nn.Module, context_dim: int, size: int,
                gen: torch.Generator) -> None:
     """Scale the output conv so the noise prediction has unit std (keeps sampling finite)."""
@@ -121,7 +108,7 @@ def _small_clip(config: dict[str, Any], gen: torch.Generator) -> Any:
                                                     comfy.sd1_clip.SD1ClipModel)
     clip = comfy.sd.CLIP(target, model_options={"clip_l_model_config": dict(config),
                                                 "dtype": torch.float32})
-    _init_(clip.cond_stage_model, gen, 1.0)
+    init_parameters(clip.cond_stage_model, gen)
     return clip
 
 
@@ -135,7 +122,7 @@ def _sd21(seed: int) -> tuple[Any, Any, int]:
     cfg = comfy.supported_models.SD20(dict(SD21_UNET_CONFIG))
     cfg.set_inference_dtype(torch.float32, None)
     base = cfg.get_model({})
-    _init_(base.diffusion_model, gen, 0.5)
+    init_parameters(base.diffusion_model, gen, gain=0.5)
     _calibrate(base.diffusion_model, SD21_UNET_CONFIG["context_dim"], 16, gen)
     params = sum(p.numel() for p in base.diffusion_model.parameters())
     patcher = comfy.model_patcher.ModelPatcher(base, load_device=mm.get_torch_device(),
@@ -183,20 +170,5 @@ class LSEBenchModel:
         return (pair.model, pair.clip)
 
 
-class LSEBenchSink:
-    """Benchmark-only output node: takes the final LATENT so a graph has an output to run."""
-
-    @classmethod
-    def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's API name
-        return {"required": {"latent": ("LATENT", {"tooltip": "Any latent; ignored."})}}
-
-    RETURN_TYPES = ()
-    FUNCTION = "sink"
-    OUTPUT_NODE = True
-    CATEGORY = "testing"
-
-    def sink(self, latent: dict[str, Any]) -> dict[str, Any]:
-        return {}
-
-
-NODE_CLASS_MAPPINGS = {"LSEBenchModel": LSEBenchModel, "LSEBenchSink": LSEBenchSink}
+# The final LATENT goes into an output node so the graph has an output to run.
+NODE_CLASS_MAPPINGS = {"LSEBenchModel": LSEBenchModel, "LSEBenchSink": AnySink}

@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 from harness.comfy_runtime import ComfyRuntime
+from harness.sink import AnySink
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LATENT_NODE = "LSERelLatent"
@@ -80,30 +81,9 @@ class LSERelLatent:
         return (out,)
 
 
-class LSERelSink:
-    """Test-only output node: accepts anything and does nothing, so that a graph whose last
-    node is not an output node (a failing decompose, say) is still a valid prompt."""
-
-    @classmethod
-    def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's API name
-        return {"required": {"value": ("*", {"tooltip": "Anything."})}}
-
-    RETURN_TYPES = ()
-    FUNCTION = "sink"
-    OUTPUT_NODE = True
-    CATEGORY = "testing"
-
-    @classmethod
-    def VALIDATE_INPUTS(cls, input_types: dict[str, Any]) -> bool:  # noqa: N802
-        return True  # any socket type may connect
-
-    def sink(self, value: Any) -> dict[str, Any]:
-        return {}
-
-
 def register_test_nodes(rt: ComfyRuntime) -> None:
     """Add the test-only nodes to the booted ComfyUI's node registry (idempotent)."""
-    for name, cls in ((LATENT_NODE, LSERelLatent), (SINK_NODE, LSERelSink)):
+    for name, cls in ((LATENT_NODE, LSERelLatent), (SINK_NODE, AnySink)):
         rt.nodes.NODE_CLASS_MAPPINGS.setdefault(name, cls)
         rt.nodes.NODE_DISPLAY_NAME_MAPPINGS.setdefault(name, name)
 
