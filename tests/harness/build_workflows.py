@@ -204,6 +204,28 @@ def decomposed_pair(g: Graph, b: Base, *, k: int, delta: int, seed: int, steps: 
     return src, tgt, dsrc, dtgt
 
 
+def apply_and_continue(g: Graph, b: Base, x: float, attribute: tuple[int, str], src: int,
+                       dsrc: int, dtgt: int, *, k: int, seed: int, steps: int, cfg: float,
+                       apply_title: str | None = None) -> tuple[int, int]:
+    """Apply the attribute to the source with its own target, recompose, and continue both the
+    edited and the unedited latent from step k (columns at ``x`` and ``x + 360``).
+
+    Returns the edited and the unedited sampler's node ids."""
+    apply_ = g.node("ApplySingularEdit", (x, 0), {"strength": 1.0}, title=apply_title,
+                    size=(320, 120))
+    g.connect(dsrc, 0, apply_, "latent_svd")
+    g.connect(attribute[0], attribute[1], apply_, "attribute")
+    g.connect(dtgt, 0, apply_, "target")
+    rec = g.node("LatentRecompose", (x, 180), size=(280, 60))
+    g.connect(apply_, 0, rec, "latent_svd")
+    continued = []
+    for row, (latent, what) in enumerate((((rec, 0), "Edited"), ((src, 0), "Unedited"))):
+        continued.append(sampler(g, b, (x + 360, 380 * row), b.source, latent,
+                                 f"{what}: continue from k={k}", seed=seed, steps=steps,
+                                 cfg=cfg, start=k, end=10000, add_noise=False, leftover=False))
+    return continued[0], continued[1]
+
+
 def learn_workflow(g: Graph, ckpt_name: str, size: int, attribute_file: str) -> None:
     steps, k, delta, seed, cfg = 30, 9, 3, 42, 7.0
     b = base(g, ckpt_name, size, 1)
@@ -212,18 +234,8 @@ def learn_workflow(g: Graph, ckpt_name: str, size: int, attribute_file: str) -> 
     learn = g.node("LearnAttributeFromPair", (1500, 0), {"name": "smile"}, size=(340, 520))
     g.connect(dsrc, 0, learn, "source")
     g.connect(dtgt, 0, learn, "target")
-    apply_ = g.node("ApplySingularEdit", (1880, 0), {"strength": 1.0}, size=(320, 120))
-    g.connect(dsrc, 0, apply_, "latent_svd")
-    g.connect(learn, "attribute", apply_, "attribute")
-    g.connect(dtgt, 0, apply_, "target")
-    rec = g.node("LatentRecompose", (1880, 180), size=(280, 60))
-    g.connect(apply_, 0, rec, "latent_svd")
-    edited = sampler(g, b, (2240, 0), b.source, (rec, 0), f"Edited: continue from k={k}",
-                     seed=seed, steps=steps, cfg=cfg, start=k, end=10000, add_noise=False,
-                     leftover=False)
-    plain = sampler(g, b, (2240, 380), b.source, (src, 0), f"Unedited: continue from k={k}",
-                    seed=seed, steps=steps, cfg=cfg, start=k, end=10000, add_noise=False,
-                    leftover=False)
+    edited, plain = apply_and_continue(g, b, 1880, (learn, "attribute"), src, dsrc, dtgt,
+                                       k=k, seed=seed, steps=steps, cfg=cfg)
     dec_e = g.node("VAEDecode", (2600, 0), size=(220, 60))
     g.connect(edited, 0, dec_e, "samples")
     g.connect(b.ckpt, "VAE", dec_e, "vae")
@@ -261,19 +273,9 @@ def apply_workflow(g: Graph, ckpt_name: str, size: int, attribute_file: str) -> 
                   {"attribute_name": f"{attribute_file}.safetensors"}, size=(340, 80))
     src, tgt, dsrc, dtgt = decomposed_pair(g, b, k=k, delta=delta, seed=seed, steps=steps,
                                            cfg=cfg)
-    apply_ = g.node("ApplySingularEdit", (1540, 0), {"strength": 1.0},
-                    title="Apply Singular Value Edit (strength)", size=(320, 120))
-    g.connect(dsrc, 0, apply_, "latent_svd")
-    g.connect(load, "attribute", apply_, "attribute")
-    g.connect(dtgt, 0, apply_, "target")
-    rec = g.node("LatentRecompose", (1540, 180), size=(280, 60))
-    g.connect(apply_, 0, rec, "latent_svd")
-    edited = sampler(g, b, (1900, 0), b.source, (rec, 0), f"Edited: continue from k={k}",
-                     seed=seed, steps=steps, cfg=cfg, start=k, end=10000, add_noise=False,
-                     leftover=False)
-    plain = sampler(g, b, (1900, 380), b.source, (src, 0), f"Unedited: continue from k={k}",
-                    seed=seed, steps=steps, cfg=cfg, start=k, end=10000, add_noise=False,
-                    leftover=False)
+    edited, plain = apply_and_continue(g, b, 1540, (load, "attribute"), src, dsrc, dtgt,
+                                       k=k, seed=seed, steps=steps, cfg=cfg,
+                                       apply_title="Apply Singular Value Edit (strength)")
     decode_save(g, b, edited, (2260, 0), "latent_svd/applied_edited", "Edited batch")
     decode_save(g, b, plain, (2260, 520), "latent_svd/applied_unedited", "Unedited batch")
     g.note("Applies a saved attribute (run 'learn_attribute_from_prompt_pair' first, or drop "
