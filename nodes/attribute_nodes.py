@@ -10,6 +10,7 @@ from ..svd_core import AVIConfig, apply_attribute, learn_attribute
 from ..svd_core.config import MAX_COMPONENTS, MAX_HIDDEN
 from .common import as_attribute, as_singular, run_or_explain
 from .plotting import loss_curve_image
+from .provenance import learn_provenance
 from .types import CATEGORY, AttributeType, LatentSVDType, SingularLatent
 
 LEARN = "Learn Attribute from Pair (singular values)"
@@ -36,7 +37,10 @@ class LearnAttributeFromPair(io.ComfyNode):
             "source latent's singular components into the target's attribute (e.g. 'a photo of "
             "a person' at step k -> 'a photo of a smiling person' at step k + delta, same seed). "
             "Shows the loss curve against the exact optimum. A batch of pairs trains one "
-            "attribute.",
+            "attribute. The source and target prompt texts feeding the two samplers are "
+            "recorded in the attribute when the graph has them.",
+            # The running prompt and this node's id: the source of the prompt texts.
+            hidden=[io.Hidden.prompt, io.Hidden.unique_id],
             inputs=[
                 LatentSVDType.Input(
                     "source",
@@ -129,9 +133,12 @@ class LearnAttributeFromPair(io.ComfyNode):
             # Cancel: raises InterruptProcessingException, which learn_attribute propagates.
             comfy.model_management.throw_exception_if_processing_interrupted()
 
+        hidden = getattr(cls, "hidden", None)
+        provenance = learn_provenance(getattr(hidden, "prompt", None),
+                                      getattr(hidden, "unique_id", None))
         # Training needs no autograd (svd_core/training.py), so ComfyUI's inference_mode stays.
         attribute = run_or_explain(LEARN, lambda: learn_attribute(
-            src, tgt, config, progress=progress, name=str(name)))
+            src, tgt, config, progress=progress, name=str(name), **provenance))
         image = loss_curve_image(attribute.loss_history, attribute.optimum_loss,
                                  attribute.final_loss, title=str(name))
         return io.NodeOutput(attribute, image, ui=ui.PreviewImage(image, cls=cls))

@@ -10,6 +10,7 @@ from comfy_api.latest import io, ui
 from ..svd_core import load_attribute, save_attribute
 from .common import as_attribute, run_or_explain
 from .paths import FOLDER, attribute_files, checked_filename, save_directory
+from .provenance import describe_attribute
 from .types import CATEGORY, AttributeType
 
 SAVE = "Save Singular Value Attribute"
@@ -76,7 +77,9 @@ class LoadSingularAttribute(io.ComfyNode):
             display_name=LOAD,
             category=CATEGORY,
             description=f"Loads an attribute file from models/{FOLDER} (safetensors only; "
-            "nothing is executed). Connect it to 'Apply Singular Value Edit'.",
+            "nothing is executed). Connect it to 'Apply Singular Value Edit'. Shows where the "
+            "attribute came from: its prompt pair (when recorded), edit step and training "
+            "latents.",
             inputs=[
                 io.Combo.Input(
                     "attribute_name", options=attribute_files(),
@@ -88,6 +91,12 @@ class LoadSingularAttribute(io.ComfyNode):
                 AttributeType.Output(
                     "attribute", display_name="attribute",
                     tooltip="The loaded attribute: connect 'Apply Singular Value Edit'.",
+                ),
+                io.String.Output(
+                    "provenance", display_name="provenance",
+                    tooltip="Where the attribute came from, as text: its name, source and "
+                    "target prompts (when the file records them), edit step, and the latents "
+                    "and losses of its training (also shown on the node).",
                 ),
             ],
         )
@@ -109,4 +118,6 @@ class LoadSingularAttribute(io.ComfyNode):
                 f"{LOAD}: {attribute_name!r} is not in models/{FOLDER}; put the file there "
                 "and refresh the list (R)."
             )
-        return io.NodeOutput(run_or_explain(LOAD, lambda: load_attribute(path)))
+        attribute = run_or_explain(LOAD, lambda: load_attribute(path))
+        text = describe_attribute(attribute)
+        return io.NodeOutput(attribute, text, ui=ui.PreviewText(text))

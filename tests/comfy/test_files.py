@@ -125,3 +125,51 @@ def test_damaged_file_gives_a_clear_load_error(comfy_runtime: ComfyRuntime) -> N
     assert err["node_type"] == "LoadSingularAttribute"
     assert err["exception_message"].startswith("Load Singular Value Attribute:")
     assert not (folder / "never.safetensors").exists()
+
+
+def _load_graph(filename: str) -> dict[str, Any]:
+    """Load ``filename``; saving a copy gives the prompt an output node."""
+    return {
+        "1": node("LoadSingularAttribute", attribute_name=filename),
+        "2": node("SaveSingularAttribute", attribute=["1", 0], filename="loaded copy",
+                  overwrite=True),
+    }
+
+
+def test_the_prompt_pair_is_recorded_and_shown_on_load(comfy_runtime: ComfyRuntime) -> None:
+    saved = comfy_runtime.run_prompt(_save_graph("with-prompts", overwrite=True),
+                                     outputs=[IDS.learn])
+    assert saved.success, saved.error_message()
+    learned = saved.output(IDS.learn)[0]
+    # Read off the graph: the texts feeding the two samplers, and their end steps.
+    assert learned.source_prompt == SETTINGS.source_prompt
+    assert learned.target_prompt == SETTINGS.target_prompt
+    assert (learned.step, learned.delta) == (SETTINGS.k, SETTINGS.delta)
+
+    loaded = comfy_runtime.run_prompt(_load_graph("with-prompts.safetensors"), outputs=["1"])
+    assert loaded.success, loaded.error_message()
+    attribute, text = loaded.output("1")
+    assert (attribute.source_prompt, attribute.target_prompt) == (
+        SETTINGS.source_prompt, SETTINGS.target_prompt)
+    assert f"source prompt: {SETTINGS.source_prompt}" in text
+    assert f"target prompt: {SETTINGS.target_prompt}" in text
+    assert f"edit step k = {SETTINGS.k}, target at k +{SETTINGS.delta}" in text
+    assert list(loaded.ui["1"]["text"]) == [text]  # shown on the node too
+
+
+def test_a_file_written_before_prompts_were_recorded_still_loads(
+    comfy_runtime: ComfyRuntime,
+) -> None:
+    # Written by the pack before the learn node read the prompts (same format version 1).
+    old = Path(__file__).with_name("data") / "attribute_v1_no_prompts.safetensors"
+    folder = comfy_runtime.model_folder("svd_attributes")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "from-before.safetensors").write_bytes(old.read_bytes())
+    loaded = comfy_runtime.run_prompt(_load_graph("from-before.safetensors"), outputs=["1"])
+    assert loaded.success, loaded.error_message()
+    attribute, text = loaded.output("1")
+    assert attribute.name == "written before prompts were recorded"
+    assert (attribute.source_prompt, attribute.target_prompt) == ("", "")
+    assert attribute.step is None and attribute.delta is None
+    assert "source prompt: (not recorded)" in text and "edit step" not in text
+    assert "learned on 4-channel 8x8 latents from 1 pair(s)" in text

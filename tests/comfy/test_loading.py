@@ -77,7 +77,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
     },
     "LoadSingularAttribute": {
         "display": "Load Singular Value Attribute",
-        "outputs": [("SVD_ATTRIBUTE", "attribute")],
+        "outputs": [("SVD_ATTRIBUTE", "attribute"), ("STRING", "provenance")],
         "required": {"attribute_name": ("COMBO", {})},
         "optional": {},
     },
