@@ -31,23 +31,26 @@ class SaveSingularAttribute(io.ComfyNode):
             is_output_node=True,
             inputs=[
                 AttributeType.Input(
-                    "attribute", tooltip="The attribute to save (from 'Learn Attribute from "
-                    "Pair').",
+                    "attribute",
+                    tooltip="The attribute to save (from 'Learn Attribute from Pair').",
                 ),
                 io.String.Input(
-                    "filename", default="attribute",
+                    "filename",
+                    default="attribute",
                     tooltip=f"File name inside models/{FOLDER}; '.safetensors' is added. "
                     "Letters, digits, '-', '_', '.', spaces; no folders.",
                 ),
                 io.Boolean.Input(
-                    "overwrite", default=False,
+                    "overwrite",
+                    default=False,
                     tooltip="Replace an existing file of the same name. Off: an existing file "
                     "is never replaced (the node reports an error instead).",
                 ),
             ],
             outputs=[
                 io.String.Output(
-                    "saved_filename", display_name="filename",
+                    "saved_filename",
+                    display_name="filename",
                     tooltip="The saved file's name as 'Load Singular Value Attribute' lists it.",
                 ),
             ],
@@ -82,18 +85,21 @@ class LoadSingularAttribute(io.ComfyNode):
             "latents.",
             inputs=[
                 io.Combo.Input(
-                    "attribute_name", options=attribute_files(),
+                    "attribute_name",
+                    options=attribute_files(),
                     tooltip=f"An attribute file in models/{FOLDER} (press R / refresh after "
                     "adding files).",
                 ),
             ],
             outputs=[
                 AttributeType.Output(
-                    "attribute", display_name="attribute",
+                    "attribute",
+                    display_name="attribute",
                     tooltip="The loaded attribute: connect 'Apply Singular Value Edit'.",
                 ),
                 io.String.Output(
-                    "provenance", display_name="provenance",
+                    "provenance",
+                    display_name="provenance",
                     tooltip="Where the attribute came from, as text: its name, source and "
                     "target prompts (when the file records them), edit step, and the latents "
                     "and losses of its training (also shown on the node).",

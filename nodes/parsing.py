@@ -25,7 +25,7 @@ def parse_index_list(text: str, limit: int, what: str, empty_means_all: bool) ->
     Raises ValueError naming the bad entry and the valid range.
     """
     if not isinstance(text, str):
-        raise ValueError(f"{what} must be text such as \"0,1,2\" or \"0-3\".")
+        raise ValueError(f'{what} must be text such as "0,1,2" or "0-3".')
     # Normalise "a - b" to "a-b" before splitting on spaces.
     tokens = split_entries(re.sub(r"\s*-\s*", "-", text))
     if not tokens or (len(tokens) == 1 and tokens[0].lower() == "all"):
@@ -44,12 +44,10 @@ def parse_index_list(text: str, limit: int, what: str, empty_means_all: bool) ->
         else:
             raise ValueError(
                 f'{what}: "{token}" is not a 0-based number or a range like "0-3" '
-                '(negative numbers are not allowed).'
+                "(negative numbers are not allowed)."
             )
         if hi >= limit:
-            raise ValueError(
-                f"{what}: {hi} is out of range; valid values are 0..{limit - 1}."
-            )
+            raise ValueError(f"{what}: {hi} is out of range; valid values are 0..{limit - 1}.")
         if hi - lo + 1 > MAX_ENTRIES:
             raise ValueError(f'{what}: range "{token}" is too long.')
         out.update(range(lo, hi + 1))

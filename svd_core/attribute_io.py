@@ -38,9 +38,21 @@ MAX_FILE_BYTES = 256 << 20
 
 METADATA_KEYS = ("format", "format_version", "config", "attribute")
 ATTRIBUTE_FIELDS = (
-    "name", "channels", "height", "width", "ks", "kt", "frames", "num_pairs",
-    "final_loss", "optimum_loss", "source_prompt", "target_prompt", "step", "delta",
-)  # fmt: skip
+    "name",
+    "channels",
+    "height",
+    "width",
+    "ks",
+    "kt",
+    "frames",
+    "num_pairs",
+    "final_loss",
+    "optimum_loss",
+    "source_prompt",
+    "target_prompt",
+    "step",
+    "delta",
+)
 TENSOR_KEYS = (
     *(f"predictor.{k}" for k in PREDICTOR_KEYS),
     "target.U",

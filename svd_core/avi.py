@@ -166,10 +166,17 @@ def _pair_quadratic(
     _check_not_degenerate(source, target, "cannot learn from this pair")
     lead = source.lead_shape
     q = build_quadratic(
-        _flat(source.U, lead, 2), _flat(source.S, lead, 1), _flat(source.Vh, lead, 2),
-        _flat(target.U, lead, 2), _flat(target.S, lead, 1), _flat(target.Vh, lead, 2),
-        ks, kt, config.keep_tail, config.weights,
-    )  # fmt: skip
+        _flat(source.U, lead, 2),
+        _flat(source.S, lead, 1),
+        _flat(source.Vh, lead, 2),
+        _flat(target.U, lead, 2),
+        _flat(target.S, lead, 1),
+        _flat(target.Vh, lead, 2),
+        ks,
+        kt,
+        config.keep_tail,
+        config.weights,
+    )
     return q, ks, kt
 
 
@@ -275,10 +282,16 @@ def _train(
         if progress is not None:
             progress(0, steps)
         trained, history = train_predictor(
-            q, init, inputs, base, scale, steps, config.lr,
+            q,
+            init,
+            inputs,
+            base,
+            scale,
+            steps,
+            config.lr,
             progress=None if progress is None else (lambda i: progress(i, steps)),
             progress_every=max(1, -(-steps // PROGRESS_CALLS)),
-        )  # fmt: skip
+        )
         stored = {k: v.to(torch.float32).contiguous() for k, v in trained.items()}
         # The loss of the predictor as stored (float32), not of the float64 copy.
         p64 = {k: v.to(torch.float64) for k, v in stored.items()}
@@ -375,8 +388,9 @@ def edit_delta(
         Vhz = target.Vh[..., :kt, :].to(dev, torch.float32).expand(*lead, -1, -1)
         params = {k: v.to(dev) for k, v in attribute.predictor.items()}
         channel = _channel_index(lead).to(dev)
-        c = predict_coefficients(params, sx.reshape(-1, ks), sz.reshape(-1, kt), channel,
-                                 attribute.channels)  # fmt: skip
+        c = predict_coefficients(
+            params, sx.reshape(-1, ks), sz.reshape(-1, kt), channel, attribute.channels
+        )
         a = c[:, :ks].reshape(*lead, ks)
         b = c[:, ks:].reshape(*lead, kt)
         # y - x = sum (a_i - sx_i) E_i + sum b_j F_j (+ the dropped tail without keep_tail).

@@ -21,9 +21,13 @@ STRENGTHS = "0, 0.5, 1"
 
 def _prompt(strengths: str = STRENGTHS) -> dict[str, Any]:
     p = edit_workflow(SETTINGS)
-    p[SWEEP] = node("AttributeStrengthSweep", latent_svd=[IDS.decompose_source, 0],
-                    attribute=[IDS.learn, 0], strengths=strengths,
-                    target_latent_svd=[IDS.decompose_target, 0])  # fmt: skip
+    p[SWEEP] = node(
+        "AttributeStrengthSweep",
+        latent_svd=[IDS.decompose_source, 0],
+        attribute=[IDS.learn, 0],
+        strengths=strengths,
+        target_latent_svd=[IDS.decompose_target, 0],
+    )
     strip = dict(p[IDS.final])
     strip["inputs"] = {**strip["inputs"], "latent_image": [SWEEP, 0]}
     p[STRIP] = strip
@@ -68,5 +72,6 @@ def test_bad_strengths_name_the_node_and_the_culprit(comfy_runtime) -> None:
     result = comfy_runtime.run_prompt(_prompt("0, lots"), outputs=[SWEEP])
     assert not result.success and result.error() is not None
     message = result.error()["exception_message"]
-    assert re.match(r'Attribute Strength Sweep: "lots" in the strengths list is not a number',
-                    message), message  # fmt: skip
+    assert re.match(
+        r'Attribute Strength Sweep: "lots" in the strengths list is not a number', message
+    ), message

@@ -23,8 +23,9 @@ def _save_graph(filename: str, overwrite: bool = False) -> dict[str, Any]:
     # Only what the learn node needs, plus the save node.
     for key in (IDS.apply, IDS.recompose, IDS.final, IDS.save_final):
         del graph[key]
-    graph["60"] = node("SaveSingularAttribute", attribute=[IDS.learn, 0], filename=filename,
-                       overwrite=overwrite)
+    graph["60"] = node(
+        "SaveSingularAttribute", attribute=[IDS.learn, 0], filename=filename, overwrite=overwrite
+    )
     return graph
 
 
@@ -44,8 +45,9 @@ def _assert_equal_attributes(a: Any, b: Any) -> None:
 
 def test_save_then_load_returns_an_equal_attribute(comfy_runtime: ComfyRuntime) -> None:
     folder = comfy_runtime.model_folder("svd_attributes")
-    saved = comfy_runtime.run_prompt(_save_graph("smile-v1", overwrite=True),
-                                     outputs=[IDS.learn, "60"])
+    saved = comfy_runtime.run_prompt(
+        _save_graph("smile-v1", overwrite=True), outputs=[IDS.learn, "60"]
+    )
     assert saved.success, saved.error_message()
     assert saved.output("60") == ("smile-v1.safetensors",)
     assert list(saved.ui["60"]["text"]) == ["saved models/svd_attributes/smile-v1.safetensors"]
@@ -58,8 +60,9 @@ def test_save_then_load_returns_an_equal_attribute(comfy_runtime: ComfyRuntime) 
     # ...and loads it; saving the loaded one again gives an output node to run the prompt.
     load_graph = {
         "1": node("LoadSingularAttribute", attribute_name="smile-v1.safetensors"),
-        "2": node("SaveSingularAttribute", attribute=["1", 0], filename="smile-v1 copy",
-                  overwrite=True),
+        "2": node(
+            "SaveSingularAttribute", attribute=["1", 0], filename="smile-v1 copy", overwrite=True
+        ),
     }
     loaded = comfy_runtime.run_prompt(load_graph, outputs=["1"])
     assert loaded.success, loaded.error_message()
@@ -75,14 +78,27 @@ def test_loaded_attribute_edits_like_the_learned_one(comfy_runtime: ComfyRuntime
     graph[IDS.apply]["inputs"]["attribute"] = ["70", 0]
     loaded = comfy_runtime.run_prompt(graph, outputs=[IDS.recompose])
     assert learned.success and loaded.success, loaded.error_message()
-    assert torch.equal(learned.output(IDS.recompose)[0]["samples"],
-                       loaded.output(IDS.recompose)[0]["samples"])
+    assert torch.equal(
+        learned.output(IDS.recompose)[0]["samples"], loaded.output(IDS.recompose)[0]["samples"]
+    )
 
 
-@pytest.mark.parametrize("bad", [
-    "../evil", "..", "a/b", "sub\\name", "/tmp/abs", "C:evil", ".hidden", "", "   ",
-    "bad|name", "new\nline",
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "../evil",
+        "..",
+        "a/b",
+        "sub\\name",
+        "/tmp/abs",
+        "C:evil",
+        ".hidden",
+        "",
+        "   ",
+        "bad|name",
+        "new\nline",
+    ],
+)
 def test_unsafe_filenames_are_refused(comfy_runtime: ComfyRuntime, bad: str) -> None:
     base = comfy_runtime.base_dir
     before = sorted(p for p in base.rglob("*") if p.is_file())
@@ -131,14 +147,16 @@ def _load_graph(filename: str) -> dict[str, Any]:
     """Load ``filename``; saving a copy gives the prompt an output node."""
     return {
         "1": node("LoadSingularAttribute", attribute_name=filename),
-        "2": node("SaveSingularAttribute", attribute=["1", 0], filename="loaded copy",
-                  overwrite=True),
+        "2": node(
+            "SaveSingularAttribute", attribute=["1", 0], filename="loaded copy", overwrite=True
+        ),
     }
 
 
 def test_the_prompt_pair_is_recorded_and_shown_on_load(comfy_runtime: ComfyRuntime) -> None:
-    saved = comfy_runtime.run_prompt(_save_graph("with-prompts", overwrite=True),
-                                     outputs=[IDS.learn])
+    saved = comfy_runtime.run_prompt(
+        _save_graph("with-prompts", overwrite=True), outputs=[IDS.learn]
+    )
     assert saved.success, saved.error_message()
     learned = saved.output(IDS.learn)[0]
     # Read off the graph: the texts feeding the two samplers, and their end steps.
@@ -150,7 +168,9 @@ def test_the_prompt_pair_is_recorded_and_shown_on_load(comfy_runtime: ComfyRunti
     assert loaded.success, loaded.error_message()
     attribute, text = loaded.output("1")
     assert (attribute.source_prompt, attribute.target_prompt) == (
-        SETTINGS.source_prompt, SETTINGS.target_prompt)
+        SETTINGS.source_prompt,
+        SETTINGS.target_prompt,
+    )
     assert f"source prompt: {SETTINGS.source_prompt}" in text
     assert f"target prompt: {SETTINGS.target_prompt}" in text
     assert f"edit step k = {SETTINGS.k}, target at k +{SETTINGS.delta}" in text

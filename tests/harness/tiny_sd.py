@@ -104,12 +104,16 @@ def tiny_sd(seed: int = 0) -> TinySD:
     init_parameters(base_model, gen)
     _calibrate_unet(base_model.diffusion_model, gen)
     model = comfy.model_patcher.ModelPatcher(
-        base_model, load_device=mm.get_torch_device(), offload_device=mm.unet_offload_device())
+        base_model, load_device=mm.get_torch_device(), offload_device=mm.unet_offload_device()
+    )
 
-    target = comfy.supported_models_base.ClipTarget(comfy.sd1_clip.SD1Tokenizer,
-                                                    comfy.sd1_clip.SD1ClipModel)
-    clip = comfy.sd.CLIP(target, model_options={"clip_l_model_config": dict(TINY_CLIP_CONFIG),
-                                                "dtype": torch.float32})
+    target = comfy.supported_models_base.ClipTarget(
+        comfy.sd1_clip.SD1Tokenizer, comfy.sd1_clip.SD1ClipModel
+    )
+    clip = comfy.sd.CLIP(
+        target,
+        model_options={"clip_l_model_config": dict(TINY_CLIP_CONFIG), "dtype": torch.float32},
+    )
     init_parameters(clip.cond_stage_model, gen)
     return TinySD(model=model, clip=clip)
 
@@ -124,8 +128,19 @@ class LSETestTinySD:
 
     @classmethod
     def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's API name
-        return {"required": {"seed": ("INT", {"default": 0, "min": 0, "max": 2**31 - 1,
-                                              "tooltip": "Seed of the random weights."})}}
+        return {
+            "required": {
+                "seed": (
+                    "INT",
+                    {
+                        "default": 0,
+                        "min": 0,
+                        "max": 2**31 - 1,
+                        "tooltip": "Seed of the random weights.",
+                    },
+                )
+            }
+        }
 
     RETURN_TYPES = ("MODEL", "CLIP")
     FUNCTION = "build"
