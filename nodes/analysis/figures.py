@@ -294,8 +294,8 @@ def distance_figure(
     x = np.arange(channels)
     maximum = (math.pi / 2.0) * math.sqrt(k)
     with figure_style():
-        fig = new_figure(width, height)
-        ax = fig.add_subplot()
+        fig = new_figure(width, height, constrained=False)
+        ax = panel_grid(fig, 1, 1, margins=(64, 16, 36, 44), gaps=(0, 0))[0][0]
         bars = ax.bar(x, data.mean(axis=0), color="tab:blue", label=f"distance, top-{k} subspaces")
         ax.bar_label(bars, fmt="%.3g", fontsize=7, padding=2)
         if data.shape[0] > 1:
