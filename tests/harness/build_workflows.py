@@ -293,17 +293,26 @@ STEP_NOTE = (
 
 
 def decomposed_pair(
-    g: Graph, b: Base, *, k: int, delta: int, seed: int, steps: int, cfg: float
+    g: Graph,
+    b: Base,
+    *,
+    k: int,
+    delta: int,
+    seed: int,
+    steps: int,
+    cfg: float,
+    when: str = "",
 ) -> tuple[int, int, int, int]:
     """The method's pair from one seed: source to step k and target to k + delta (leftover
-    noise kept), each decomposed. Returns (source sampler, target sampler, their decompositions)."""
+    noise kept), each decomposed. ``when`` (e.g. "0.7T") labels the source's titles.
+    Returns (source sampler, target sampler, their decompositions)."""
     src = sampler(
         g,
         b,
         (800, 0),
         b.source,
         (b.latent, 0),
-        f"Source to step k={k}",
+        f"Source to step k={k}" + (f" ({when})" if when else ""),
         seed=seed,
         steps=steps,
         cfg=cfg,
@@ -328,7 +337,11 @@ def decomposed_pair(
         leftover=True,
     )
     dsrc = g.node(
-        "LatentSVDDecompose", (1160, 0), {"rank": 0}, title="Decompose source", size=(300, 90)
+        "LatentSVDDecompose",
+        (1160, 0),
+        {"rank": 0},
+        title="Decompose source" + (f" ({when})" if when else ""),
+        size=(300, 90),
     )
     g.connect(src, 0, dsrc, "latent")
     dtgt = g.node(
@@ -586,35 +599,8 @@ def analysis_workflow(g: Graph, ckpt_name: str, size: int) -> None:
     steps, k, delta, later, seed, cfg = 30, 9, 3, 12, 42, 7.0
     strengths = "0, 0.25, 0.5, 0.75, 1"
     b = base(g, ckpt_name, size, 1)
-    src = sampler(
-        g,
-        b,
-        (800, 0),
-        b.source,
-        (b.latent, 0),
-        f"Source to step k={k} (0.7T)",
-        seed=seed,
-        steps=steps,
-        cfg=cfg,
-        start=0,
-        end=k,
-        add_noise=True,
-        leftover=True,
-    )
-    tgt = sampler(
-        g,
-        b,
-        (800, 380),
-        b.target,
-        (b.latent, 0),
-        f"Target to step k+delta={k + delta}",
-        seed=seed,
-        steps=steps,
-        cfg=cfg,
-        start=0,
-        end=k + delta,
-        add_noise=True,
-        leftover=True,
+    src, tgt, dsrc, dtgt = decomposed_pair(
+        g, b, k=k, delta=delta, seed=seed, steps=steps, cfg=cfg, when="0.7T"
     )
     src_later = sampler(
         g,
@@ -631,18 +617,6 @@ def analysis_workflow(g: Graph, ckpt_name: str, size: int) -> None:
         add_noise=True,
         leftover=True,
     )
-    dsrc = g.node(
-        "LatentSVDDecompose",
-        (1160, 0),
-        {"rank": 0},
-        title="Decompose source (0.7T)",
-        size=(300, 90),
-    )
-    g.connect(src, 0, dsrc, "latent")
-    dtgt = g.node(
-        "LatentSVDDecompose", (1160, 380), {"rank": 0}, title="Decompose target", size=(300, 90)
-    )
-    g.connect(tgt, 0, dtgt, "latent")
     dlater = g.node(
         "LatentSVDDecompose",
         (1160, 760),
