@@ -15,6 +15,7 @@ from svd_core import (
     learn_attribute,
     recompose,
     solve_pair,
+    strength_sweep,
 )
 
 
@@ -344,3 +345,18 @@ def test_components_are_clipped_to_small_matrices(gen):
     att = learn_attribute(decompose(x), decompose(x + 1.0), AVIConfig(steps=3))
     assert (att.ks, att.kt) == (6, 6)
     assert apply_attribute(decompose(x), att).shape == x.shape
+
+
+def test_strength_sweep_is_apply_at_every_strength_without_a_decomposition_each(gen):
+    x, z = pair_random(gen, (2, 4, 16, 12))
+    sx, sz = decompose(x.half()), decompose(z)
+    att = learn_attribute(sx, sz, AVIConfig(steps=20))
+    strengths = [0.0, 1.0, -0.5, 1.0]
+    edits = strength_sweep(sx, att, strengths, sz)
+    assert [e.dtype for e in edits] == [torch.float16] * 4  # the source's dtype, like recompose
+    assert torch.equal(edits[0], recompose(sx))  # strength 0: the input, exactly
+    assert torch.equal(edits[1], edits[3])  # one edit y - x serves every strength
+    for s, e in zip(strengths[1:3], edits[1:3], strict=True):
+        assert rel(e.float(), recompose(apply_attribute(sx, att, sz, s)).float()) < 2e-3
+    with pytest.raises(SVDEditError, match="strength"):
+        strength_sweep(sx, att, [0.0, float("nan")], sz)
