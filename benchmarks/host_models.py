@@ -27,7 +27,7 @@ from typing import Any
 
 import torch
 from harness.sink import AnySink
-from harness.tiny_sd import init_parameters
+from harness.tiny_sd import SEED_INPUT, init_parameters
 
 WRAPPER_KEY = "latent_svd_edit_benchmark_counter"
 
@@ -177,15 +177,7 @@ class LSEBenchModel:
         return {
             "required": {
                 "kind": (["tiny", "sd21"], {"tooltip": "tiny test model or SD2.1-size UNet"}),
-                "seed": (
-                    "INT",
-                    {
-                        "default": 0,
-                        "min": 0,
-                        "max": 2**31 - 1,
-                        "tooltip": "Seed of the random weights.",
-                    },
-                ),
+                "seed": SEED_INPUT,
             }
         }
 

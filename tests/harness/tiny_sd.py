@@ -123,24 +123,19 @@ def tiny_sd_model(seed: int = 0) -> Any:
     return tiny_sd(seed).model
 
 
+#: The seed widget of the random-weight model nodes (this one and the host benchmark's).
+SEED_INPUT = (
+    "INT",
+    {"default": 0, "min": 0, "max": 2**31 - 1, "tooltip": "Seed of the random weights."},
+)
+
+
 class LSETestTinySD:
     """Test-only node: outputs the tiny random-weight SD1.5-architecture MODEL and CLIP."""
 
     @classmethod
     def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's API name
-        return {
-            "required": {
-                "seed": (
-                    "INT",
-                    {
-                        "default": 0,
-                        "min": 0,
-                        "max": 2**31 - 1,
-                        "tooltip": "Seed of the random weights.",
-                    },
-                )
-            }
-        }
+        return {"required": {"seed": SEED_INPUT}}
 
     RETURN_TYPES = ("MODEL", "CLIP")
     FUNCTION = "build"
