@@ -93,37 +93,46 @@ def panel_grid(
     """A ``rows x cols`` array of axes placed with fixed pixel margins and gaps.
 
     margins: ``(left, right, top, bottom)`` pixels around the grid (room for the outer
-    labels and the title); gaps: ``(between columns, between rows)`` pixels (room for a
-    panel's tick labels and the next panel's title). Both shrink proportionally on figures
-    too small for them, so the panels always keep half of each side. ``square``: square
-    panels (heat maps of square matrices), the grid centred in the space left over.
+    labels, the title, a colour bar); gaps: ``(between columns, between rows)`` pixels (room
+    for a panel's tick labels and the next panel's title). On figures too small for them the
+    margins shrink to half of each side at most, and the gaps to half of what is left, so the
+    panels always keep a quarter. ``square``: square panels (heat maps of square matrices),
+    the grid centred in the space left over.
     """
     width, height = fig.bbox.width, fig.bbox.height
     left, right, top, bottom = margins
     col_gap, row_gap = gaps
-    fx = min(1.0, 0.5 * width / (left + right + col_gap * (cols - 1) or 1))
-    fy = min(1.0, 0.5 * height / (top + bottom + row_gap * (rows - 1) or 1))
-    panel_w = (width - fx * (left + right + col_gap * (cols - 1))) / cols
-    panel_h = (height - fy * (top + bottom + row_gap * (rows - 1))) / rows
+    left, right, col_gap, panel_w = _fit(width, left, right, col_gap, cols)
+    top, bottom, row_gap, panel_h = _fit(height, top, bottom, row_gap, rows)
     if square:
         side = min(panel_w, panel_h)
         extra_x, extra_y = cols * (panel_w - side) / 2.0, rows * (panel_h - side) / 2.0
-        left, right = left + extra_x / fx, right + extra_x / fx
-        top, bottom = top + extra_y / fy, bottom + extra_y / fy
+        left, right, top, bottom = left + extra_x, right + extra_x, top + extra_y, bottom + extra_y
         panel_w = panel_h = side
     return fig.subplots(
         rows,
         cols,
         squeeze=False,
         gridspec_kw={
-            "left": fx * left / width,
-            "right": 1.0 - fx * right / width,
-            "top": 1.0 - fy * top / height,
-            "bottom": fy * bottom / height,
-            "wspace": fx * col_gap / panel_w,
-            "hspace": fy * row_gap / panel_h,
+            "left": left / width,
+            "right": 1.0 - right / width,
+            "top": 1.0 - top / height,
+            "bottom": bottom / height,
+            "wspace": col_gap / panel_w,
+            "hspace": row_gap / panel_h,
         },
     )
+
+
+def _fit(
+    size: float, before: float, after: float, gap: float, count: int
+) -> tuple[float, float, float, float]:
+    """Margins, gap and panel size in pixels along one side of :func:`panel_grid`."""
+    shrink = min(1.0, 0.5 * size / ((before + after) or 1.0))
+    before, after = before * shrink, after * shrink
+    rest = size - before - after
+    gap = gap * min(1.0, 0.5 * rest / ((gap * (count - 1)) or 1.0))
+    return before, after, gap, (rest - gap * (count - 1)) / count
 
 
 def render(fig: Figure, width: int, height: int) -> torch.Tensor:
