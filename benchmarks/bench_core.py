@@ -66,8 +66,7 @@ def interleaved(fns: dict[str, Callable[[], object]], reps: int, device: str) ->
             _sync(device)
             times[k].append(time.perf_counter() - t0)
     return {
-        k: {"median_s": statistics.median(v), "min_s": min(v), "all_s": v}
-        for k, v in times.items()
+        k: {"median_s": statistics.median(v), "min_s": min(v), "all_s": v} for k, v in times.items()
     }
 
 
@@ -127,10 +126,13 @@ def bench_avi(reps: int, device: str) -> dict:
     sx, sz = (decompose(t) for t in pairs["random"])
     cfg = AVIConfig()
     t = interleaved(
-        {"learn_attribute": lambda: learn_attribute(sx, sz, cfg),
-         "solve_pair": lambda: solve_pair(sx, sz, cfg)},
-        reps, device,
-    )  # fmt: skip
+        {
+            "learn_attribute": lambda: learn_attribute(sx, sz, cfg),
+            "solve_pair": lambda: solve_pair(sx, sz, cfg),
+        },
+        reps,
+        device,
+    )
     convergence = {}
     for name, (x, z) in pairs.items():
         a = learn_attribute(decompose(x), decompose(z), cfg)
@@ -159,8 +161,13 @@ def _load() -> list[float] | None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--reps", type=int, default=7)
-    ap.add_argument("--threads", type=int, nargs="+", default=[0],
-                    help="torch intra-op thread counts to run; 0 = torch's default")  # fmt: skip
+    ap.add_argument(
+        "--threads",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="torch intra-op thread counts to run; 0 = torch's default",
+    )
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args()
@@ -172,13 +179,15 @@ def main() -> None:
         load_before = _load()
         dec = bench_decompose(args.reps, args.device)
         avi = bench_avi(args.reps, args.device)
-        runs.append({
-            "threads": torch.get_num_threads(),
-            "loadavg_before": load_before,
-            "loadavg_after": _load(),
-            "decompose_recompose": dec,
-            "learn_attribute": avi,
-        })  # fmt: skip
+        runs.append(
+            {
+                "threads": torch.get_num_threads(),
+                "loadavg_before": load_before,
+                "loadavg_after": _load(),
+                "decompose_recompose": dec,
+                "learn_attribute": avi,
+            }
+        )
     torch.set_num_threads(default_threads)
 
     machine = {
@@ -198,14 +207,18 @@ def main() -> None:
         "runs": runs,
     }
 
-    print(f"machine: {machine['processor']}, {machine['cpu_count']} CPUs, "
-          f"torch {machine['torch']}, device {machine['device_name']}, "
-          f"{args.reps} reps, medians")  # fmt: skip
+    print(
+        f"machine: {machine['processor']}, {machine['cpu_count']} CPUs, "
+        f"torch {machine['torch']}, device {machine['device_name']}, "
+        f"{args.reps} reps, medians"
+    )
     for r in runs:
         d, a = r["decompose_recompose"], r["learn_attribute"]
         dt, at = d["times"], a["times"]
-        print(f"\n-- threads={r['threads']}  load avg before/after: "
-              f"{r['loadavg_before']} / {r['loadavg_after']}")  # fmt: skip
+        print(
+            f"\n-- threads={r['threads']}  load avg before/after: "
+            f"{r['loadavg_before']} / {r['loadavg_after']}"
+        )
         print(f"{'measurement':44s} {'median':>10s} {'min':>10s}")
         for label, item in [
             ("decompose+recompose [8,4,128,128]", dt["ours"]),
@@ -217,12 +230,16 @@ def main() -> None:
             print(f"{label:44s} {item['median_s'] * 1e3:8.2f}ms {item['min_s'] * 1e3:8.2f}ms")
         print(f"ratio ours / bare torch: {d['ratio_vs_bare_torch']:.3f}  (goal <= 1.3)")
         print(f"speed-up vs numpy loop:  {d['speedup_vs_numpy_loop']:.2f}x")
-        print(f"learn_attribute / solve_pair: {a['learn_over_solve']:.1f}x  (goal: learn <= 1 s;"
-              f" median {at['learn_attribute']['median_s']:.3f} s)")  # fmt: skip
+        print(
+            f"learn_attribute / solve_pair: {a['learn_over_solve']:.1f}x  (goal: learn <= 1 s;"
+            f" median {at['learn_attribute']['median_s']:.3f} s)"
+        )
         for name, c in a["convergence"].items():
-            print(f"final/optimum loss ({name}): {c['ratio']:.5f}  "
-                  f"(final {c['final_loss']:.6f}, optimum {c['optimum_loss']:.6f}, "
-                  f"initial {c['initial_loss']:.6f})")  # fmt: skip
+            print(
+                f"final/optimum loss ({name}): {c['ratio']:.5f}  "
+                f"(final {c['final_loss']:.6f}, optimum {c['optimum_loss']:.6f}, "
+                f"initial {c['initial_loss']:.6f})"
+            )
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_name(args.out.name + ".tmp")

@@ -44,8 +44,9 @@ for _p in (str(REPO_ROOT), str(REPO_ROOT / "tests")):
 
 from benchmarks.timing import fmt_ratio, fmt_seconds, machine_info, table  # noqa: E402
 
-SAMPLER_TYPES = frozenset({"KSamplerAdvanced", "KSampler", "SamplerCustom",
-                           "SamplerCustomAdvanced"})
+SAMPLER_TYPES = frozenset(
+    {"KSamplerAdvanced", "KSampler", "SamplerCustom", "SamplerCustomAdvanced"}
+)
 BENCH_PACK_FILE = "lse_bench_nodes.py"
 SAVED_NAME = "lse_benchmark_attribute"
 SINK = "90"  # LSEBenchSink: an output node on the final latent (KSamplerAdvanced is not one)
@@ -103,8 +104,9 @@ class NodeTimer:
         original = self.execution.execute
         records: list[NodeRecord] = []
 
-        async def timed(server: Any, dynprompt: Any, caches: Any, node_id: str, *args: Any,
-                        **kwargs: Any) -> Any:
+        async def timed(
+            server: Any, dynprompt: Any, caches: Any, node_id: str, *args: Any, **kwargs: Any
+        ) -> Any:
             class_type = dynprompt.get_node(node_id)["class_type"]
             calls0, rows0 = self.counter.snapshot()
             w0, c0 = time.perf_counter(), time.process_time()
@@ -113,8 +115,9 @@ class NodeTimer:
             finally:
                 wall, cpu = time.perf_counter() - w0, time.process_time() - c0
                 calls1, rows1 = self.counter.snapshot()
-                records.append(NodeRecord(str(node_id), class_type, wall, cpu,
-                                          calls1 - calls0, rows1 - rows0))
+                records.append(
+                    NodeRecord(str(node_id), class_type, wall, cpu, calls1 - calls0, rows1 - rows0)
+                )
 
         self.execution.execute = timed
         try:
@@ -173,8 +176,10 @@ def boot_runtime() -> Any:
     if comfy_runtime._RUNTIME is not None:  # noqa: SLF001 - already booted by this process
         runtime = comfy_runtime._RUNTIME  # noqa: SLF001
         if "LSEBenchModel" not in runtime.nodes.NODE_CLASS_MAPPINGS:
-            raise RuntimeError("ComfyUI was booted without the benchmark node; run the host "
-                               "benchmark in its own process")
+            raise RuntimeError(
+                "ComfyUI was booted without the benchmark node; run the host "
+                "benchmark in its own process"
+            )
         return runtime
     base = Path(tempfile.mkdtemp(prefix="lse-bench-"))
     import atexit
@@ -189,13 +194,23 @@ def boot_runtime() -> Any:
 
 # --- graphs -------------------------------------------------------------------------------
 
+
 def _edit_settings(s: HostSettings) -> Any:
     from harness.graphs import EditSettings
 
-    return EditSettings(model_seed=s.model_seed, seed=s.seed, width=s.width, height=s.width,
-                        steps=s.steps, k=s.k, delta=s.delta, cfg=s.cfg,
-                        sampler_name=s.sampler_name, learn_steps=s.learn_steps,
-                        learning_rate=s.learning_rate)
+    return EditSettings(
+        model_seed=s.model_seed,
+        seed=s.seed,
+        width=s.width,
+        height=s.width,
+        steps=s.steps,
+        k=s.k,
+        delta=s.delta,
+        cfg=s.cfg,
+        sampler_name=s.sampler_name,
+        learn_steps=s.learn_steps,
+        learning_rate=s.learning_rate,
+    )
 
 
 def _bench_model_node(s: HostSettings) -> dict[str, Any]:
@@ -203,7 +218,7 @@ def _bench_model_node(s: HostSettings) -> dict[str, Any]:
 
 
 def _with_sink(prompt: dict[str, Any], final: str) -> dict[str, Any]:
-    prompt[SINK] = {"class_type": "LSEBenchSink", "inputs": {"latent": [final, 0]}}
+    prompt[SINK] = {"class_type": "LSEBenchSink", "inputs": {"value": [final, 0]}}
     return prompt
 
 
@@ -213,8 +228,10 @@ def edit_graph(s: HostSettings, save: bool = False) -> dict[str, Any]:
     prompt = edit_workflow(_edit_settings(s), reference=False)
     prompt[IDS.model] = _bench_model_node(s)
     if save:
-        prompt["60"] = {"class_type": "SaveSingularAttribute", "inputs": {
-            "attribute": [IDS.learn, 0], "filename": SAVED_NAME, "overwrite": True}}
+        prompt["60"] = {
+            "class_type": "SaveSingularAttribute",
+            "inputs": {"attribute": [IDS.learn, 0], "filename": SAVED_NAME, "overwrite": True},
+        }
     return _with_sink(prompt, IDS.final)
 
 
@@ -222,11 +239,11 @@ def plain_graph(s: HostSettings) -> dict[str, Any]:
     from harness.graphs import IDS
 
     edit = edit_graph(s)
-    prompt = {i: edit[i] for i in (IDS.model, IDS.source_text, IDS.negative_text,
-                                   IDS.empty_latent)}
+    prompt = {i: edit[i] for i in (IDS.model, IDS.source_text, IDS.negative_text, IDS.empty_latent)}
     sampler = copy.deepcopy(edit[IDS.source_sampler])
-    sampler["inputs"].update(start_at_step=0, end_at_step=10000,
-                             return_with_leftover_noise="disable")
+    sampler["inputs"].update(
+        start_at_step=0, end_at_step=10000, return_with_leftover_noise="disable"
+    )
     prompt[IDS.final] = sampler
     return _with_sink(prompt, IDS.final)
 
@@ -236,17 +253,34 @@ def reuse_graph(s: HostSettings) -> dict[str, Any]:
     from harness.graphs import IDS
 
     edit = edit_graph(s)
-    keep = (IDS.model, IDS.source_text, IDS.negative_text, IDS.empty_latent,
-            IDS.source_sampler, IDS.decompose_source, IDS.recompose, IDS.final)
+    keep = (
+        IDS.model,
+        IDS.source_text,
+        IDS.negative_text,
+        IDS.empty_latent,
+        IDS.source_sampler,
+        IDS.decompose_source,
+        IDS.recompose,
+        IDS.final,
+    )
     prompt = {i: copy.deepcopy(edit[i]) for i in keep}
-    prompt["61"] = {"class_type": "LoadSingularAttribute",
-                    "inputs": {"attribute_name": SAVED_NAME + ".safetensors"}}
-    prompt[IDS.apply] = {"class_type": "ApplySingularEdit", "inputs": {
-        "latent_svd": [IDS.decompose_source, 0], "attribute": ["61", 0], "strength": 1.0}}
+    prompt["61"] = {
+        "class_type": "LoadSingularAttribute",
+        "inputs": {"attribute_name": SAVED_NAME + ".safetensors"},
+    }
+    prompt[IDS.apply] = {
+        "class_type": "ApplySingularEdit",
+        "inputs": {
+            "latent_svd": [IDS.decompose_source, 0],
+            "attribute": ["61", 0],
+            "strength": 1.0,
+        },
+    }
     return _with_sink(prompt, IDS.final)
 
 
 # --- running ------------------------------------------------------------------------------
+
 
 def run_graph(runtime: Any, name: str, prompt: dict[str, Any], output: str) -> RunResult:
     """Execute ``prompt`` from an empty cache with every node timed; checks the output."""
@@ -279,10 +313,13 @@ def run_graph(runtime: Any, name: str, prompt: dict[str, Any], output: str) -> R
         return not is_pack(t) and not is_sampler(t)
 
     return RunResult(
-        graph=name, total_s=total,
-        pack_s=total_of(is_pack, "wall_s"), sampler_s=total_of(is_sampler, "wall_s"),
+        graph=name,
+        total_s=total,
+        pack_s=total_of(is_pack, "wall_s"),
+        sampler_s=total_of(is_sampler, "wall_s"),
         other_s=total_of(is_other, "wall_s"),
-        pack_cpu_s=total_of(is_pack, "cpu_s"), sampler_cpu_s=total_of(is_sampler, "cpu_s"),
+        pack_cpu_s=total_of(is_pack, "cpu_s"),
+        sampler_cpu_s=total_of(is_sampler, "cpu_s"),
         unet_calls=sum(r.unet_calls for r in records),
         unet_rows=sum(r.unet_rows for r in records),
         per_node=[asdict(r) for r in records],
@@ -307,8 +344,7 @@ def bench_model(runtime: Any, s: HostSettings, reuse_graph_too: bool = True) -> 
     for _ in range(s.reps):  # interleaved so slow drift of the shared machine hits both
         if s.plain:
             plains.append(run_graph(runtime, "plain", plain_graph(s), IDS.final))
-        edits.append(run_graph(runtime, "edit", edit_graph(s, save=reuse_graph_too),
-                               IDS.final))
+        edits.append(run_graph(runtime, "edit", edit_graph(s, save=reuse_graph_too), IDS.final))
     reuse = run_graph(runtime, "reuse", reuse_graph(s), IDS.final) if reuse_graph_too else None
 
     expected = s.expected_calls()
@@ -318,10 +354,14 @@ def bench_model(runtime: Any, s: HostSettings, reuse_graph_too: bool = True) -> 
         counts["plain"] = {"calls": plains[-1].unet_calls, "rows": plains[-1].unet_rows}
     if reuse is not None:
         counts["reuse"] = {"calls": reuse.unet_calls, "rows": reuse.unet_rows}
-    per_sampler = {r["node_id"]: r["unet_calls"] for r in edits[-1].per_node
-                   if r["class_type"] in SAMPLER_TYPES}
-    counts_ok = all(c["calls"] == expected[g] and c["rows"] == expected[g] * rows
-                    for g, c in counts.items())
+    per_sampler = {
+        r["node_id"]: r["unet_calls"]
+        for r in edits[-1].per_node
+        if r["class_type"] in SAMPLER_TYPES
+    }
+    counts_ok = all(
+        c["calls"] == expected[g] and c["rows"] == expected[g] * rows for g, c in counts.items()
+    )
     edit_sampler = _median([r.sampler_s for r in edits])
     plain_sampler = _median([r.sampler_s for r in plains]) if plains else None
     plain_total = _median([r.total_s for r in plains]) if plains else None
@@ -340,20 +380,24 @@ def bench_model(runtime: Any, s: HostSettings, reuse_graph_too: bool = True) -> 
         "node_s": _per_class(edits),
         "plain_sampler_s": plain_sampler,
         "plain_total_s": plain_total,
-        "edit_over_plain_sampler": None if plain_sampler is None
-        else edit_sampler / plain_sampler,
-        "edit_over_plain_total": None if plain_total is None
+        "edit_over_plain_sampler": None if plain_sampler is None else edit_sampler / plain_sampler,
+        "edit_over_plain_total": None
+        if plain_total is None
         else _median([r.total_s for r in edits]) / plain_total,
         "reuse_pack_over_sampler": None if reuse is None else reuse.ratio,
-        "reuse_over_plain_total": None if reuse is None or plain_total is None
+        "reuse_over_plain_total": None
+        if reuse is None or plain_total is None
         else reuse.total_s / plain_total,
         "unet_calls": counts,
         "unet_calls_per_sampler_node": per_sampler,
         "unet_calls_expected": {g: expected[g] for g in counts},
         "unet_rows_per_call_expected": rows,
         "unet_calls_match_formula": counts_ok,
-        "runs": {"edit": [asdict(r) for r in edits], "plain": [asdict(r) for r in plains],
-                 "reuse": None if reuse is None else asdict(reuse)},
+        "runs": {
+            "edit": [asdict(r) for r in edits],
+            "plain": [asdict(r) for r in plains],
+            "reuse": None if reuse is None else asdict(reuse),
+        },
     }
 
 
@@ -393,8 +437,7 @@ def run(settings: list[HostSettings], threads: int = 0) -> dict[str, Any]:
     results: dict[str, Any] = {"machine": machine_info(), "models": {}}
     with torch.inference_mode(False):
         for s in settings:
-            results["models"][s.model] = bench_model(runtime, s,
-                                                     reuse_graph_too=s.model == "tiny")
+            results["models"][s.model] = bench_model(runtime, s, reuse_graph_too=s.model == "tiny")
     results["machine_after"] = {"load_average": machine_info()["load_average"]}
     return results
 
@@ -404,16 +447,35 @@ def report(results: dict[str, Any]) -> str:
     for kind, r in results["models"].items():
         s = r["settings"]
         c = r["unet_calls"]
-        rows.append([
-            kind, f"{r['unet_params'] / 1e6:.1f}M", f"{s['width']}px N={s['steps']} k={s['k']} "
-            f"d={s['delta']}", fmt_seconds(r["pack_s"]), fmt_seconds(r["sampler_s"]),
-            f"{100 * r['pack_over_sampler']:.2f}%", f"{100 * r['pack_over_sampler_cpu']:.2f}%",
-            "/".join(str(c[g]["calls"]) if g in c else "-" for g in ("plain", "edit", "reuse")),
-            "yes" if r["unet_calls_match_formula"] else "NO",
-            fmt_ratio(r["edit_over_plain_sampler"]),
-        ])
-    return table(["model", "UNet", "graph", "pack", "sampler", "pack/sampler", "(cpu)",
-                  "UNet calls plain/edit/reuse", "=formula", "edit/plain sampler"], rows)
+        rows.append(
+            [
+                kind,
+                f"{r['unet_params'] / 1e6:.1f}M",
+                f"{s['width']}px N={s['steps']} k={s['k']} d={s['delta']}",
+                fmt_seconds(r["pack_s"]),
+                fmt_seconds(r["sampler_s"]),
+                f"{100 * r['pack_over_sampler']:.2f}%",
+                f"{100 * r['pack_over_sampler_cpu']:.2f}%",
+                "/".join(str(c[g]["calls"]) if g in c else "-" for g in ("plain", "edit", "reuse")),
+                "yes" if r["unet_calls_match_formula"] else "NO",
+                fmt_ratio(r["edit_over_plain_sampler"]),
+            ]
+        )
+    return table(
+        [
+            "model",
+            "UNet",
+            "graph",
+            "pack",
+            "sampler",
+            "pack/sampler",
+            "(cpu)",
+            "UNet calls plain/edit/reuse",
+            "=formula",
+            "edit/plain sampler",
+        ],
+        rows,
+    )
 
 
 def _parse(default: object, text: str) -> object:
@@ -424,17 +486,26 @@ def _parse(default: object, text: str) -> object:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="tiny model only, 256 px, N=6, 20 learning steps, 1 repetition")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny model only, 256 px, N=6, 20 learning steps, 1 repetition",
+    )
     parser.add_argument("--models", default="tiny,sd21", help="comma list of tiny, sd21")
-    parser.add_argument("--sd21", default="",
-                        help="override SD2.1 settings, e.g. 'steps=3,k=1,delta=1,width=256'")
+    parser.add_argument(
+        "--sd21", default="", help="override SD2.1 settings, e.g. 'steps=3,k=1,delta=1,width=256'"
+    )
     parser.add_argument("--tiny-reps", type=int, default=TINY.reps)
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch threads in ComfyUI (default: torch's own; quick: 1)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads in ComfyUI (default: torch's own; quick: 1)",
+    )
     parser.add_argument("--out-dir", type=Path, default=None)
-    parser.add_argument("--name", default=None,
-                        help="JSON file stem (default host, host_quick with --quick)")
+    parser.add_argument(
+        "--name", default=None, help="JSON file stem (default host, host_quick with --quick)"
+    )
     args = parser.parse_args(argv)
     from benchmarks.timing import write_results
 
@@ -442,10 +513,16 @@ def main(argv: list[str] | None = None) -> int:
         settings = [QUICK]
     else:
         chosen = args.models.split(",")
-        sd21 = replace(SD21, **{k: _parse(getattr(SD21, k), v) for k, v in
-                                (kv.split("=") for kv in args.sd21.split(",") if kv)})
+        sd21 = replace(
+            SD21,
+            **{
+                k: _parse(getattr(SD21, k), v)
+                for k, v in (kv.split("=") for kv in args.sd21.split(",") if kv)
+            },
+        )
         settings = ([replace(TINY, reps=args.tiny_reps)] if "tiny" in chosen else []) + (
-            [sd21] if "sd21" in chosen else [])
+            [sd21] if "sd21" in chosen else []
+        )
     threads = args.threads if args.threads is not None else (1 if args.quick else 0)
     res = run(settings, threads)
     print(report(res))

@@ -31,8 +31,15 @@ if str(REPO_ROOT) not in sys.path:
 
 from benchmarks.timing import machine_info, table  # noqa: E402
 
-OPERATIONS = ("decompose", "recompose", "scale_singular_values", "subspace_distance",
-              "solve_pair", "learn_attribute", "apply_attribute")
+OPERATIONS = (
+    "decompose",
+    "recompose",
+    "scale_singular_values",
+    "subspace_distance",
+    "solve_pair",
+    "learn_attribute",
+    "apply_attribute",
+)
 FULL_SHAPES = ((1, 4, 64, 64), (1, 4, 128, 128), (4, 4, 128, 128), (16, 16, 128, 128))
 QUICK_SHAPES = ((1, 4, 32, 32),)
 #: learn_attribute on the largest shape is slow on 2 cores and adds nothing new.
@@ -136,23 +143,36 @@ def measure_here(op: str, shape: tuple[int, ...]) -> dict[str, Any]:
     for d in shape:
         n *= d
     input_bytes = n * torch.finfo(torch.float32).bits // 8
-    return {"op": op, "shape": list(shape), "input_bytes": input_bytes,
-            "rss_before_kib": before, "peak_kib": peak, "after_kib": after,
-            "peak_delta_bytes": (peak - before) * 1024,
-            "peak_over_input": (peak - before) * 1024 / input_bytes,
-            "seconds": seconds, "method": method}
+    return {
+        "op": op,
+        "shape": list(shape),
+        "input_bytes": input_bytes,
+        "rss_before_kib": before,
+        "peak_kib": peak,
+        "after_kib": after,
+        "peak_delta_bytes": (peak - before) * 1024,
+        "peak_over_input": (peak - before) * 1024 / input_bytes,
+        "seconds": seconds,
+        "method": method,
+    }
 
 
-def measure(ops: tuple[str, ...], shape: tuple[int, ...],
-            timeout: float = 600) -> list[dict[str, Any]]:
+def measure(
+    ops: tuple[str, ...], shape: tuple[int, ...], timeout: float = 600
+) -> list[dict[str, Any]]:
     """``measure_here`` for each of ``ops`` (in order) in one fresh Python process."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     proc = subprocess.run(
         [sys.executable, __file__, "--child", ",".join(ops), ",".join(map(str, shape))],
-        capture_output=True, text=True, timeout=timeout, env=env, cwd=str(REPO_ROOT))
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=str(REPO_ROOT),
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"memory child {ops} {shape} failed:\n{proc.stderr[-3000:]}")
-    return [json.loads(line) for line in proc.stdout.strip().splitlines()[-len(ops):]]
+    return [json.loads(line) for line in proc.stdout.strip().splitlines()[-len(ops) :]]
 
 
 def measure_cuda(op: str, shape: tuple[int, ...], device: str = "cuda") -> dict[str, Any]:
@@ -177,21 +197,31 @@ def measure_cuda(op: str, shape: tuple[int, ...], device: str = "cuda") -> dict[
     n = 1
     for d in shape:
         n *= d
-    return {"op": op, "shape": list(shape), "input_bytes": n * 4,
-            "peak_delta_bytes": peak - before, "peak_over_input": (peak - before) / (n * 4),
-            "seconds": seconds, "method": "torch.cuda.max_memory_allocated"}
+    return {
+        "op": op,
+        "shape": list(shape),
+        "input_bytes": n * 4,
+        "peak_delta_bytes": peak - before,
+        "peak_over_input": (peak - before) / (n * 4),
+        "seconds": seconds,
+        "method": "torch.cuda.max_memory_allocated",
+    }
 
 
-def run(quick: bool = False, ops: tuple[str, ...] = OPERATIONS,
-        device: str = "cpu") -> dict[str, Any]:
+def run(
+    quick: bool = False, ops: tuple[str, ...] = OPERATIONS, device: str = "cpu"
+) -> dict[str, Any]:
     """Full: one fresh process per (operation, shape). Quick: one process runs every
     operation in turn on the small shape (the peak counter is reset before each).
     On CUDA every measurement runs in this process (see :func:`measure_cuda`)."""
     shapes = QUICK_SHAPES if quick else FULL_SHAPES
     rows: list[dict[str, Any]] = []
     for shape in shapes:
-        todo = tuple(op for op in ops if not (op == "learn_attribute"
-                                              and shape[0] * shape[1] > LEARN_MAX_MATRICES))
+        todo = tuple(
+            op
+            for op in ops
+            if not (op == "learn_attribute" and shape[0] * shape[1] > LEARN_MAX_MATRICES)
+        )
         if device.startswith("cuda"):
             rows += [measure_cuda(op, shape, device) for op in todo]
         elif quick:
@@ -199,18 +229,31 @@ def run(quick: bool = False, ops: tuple[str, ...] = OPERATIONS,
         else:
             for op in todo:
                 rows += measure((op,), shape)
-    return {"machine": machine_info(device), "device": device,
-            "process_per_measurement": not quick and device == "cpu", "measurements": rows}
+    return {
+        "machine": machine_info(device),
+        "device": device,
+        "process_per_measurement": not quick and device == "cpu",
+        "measurements": rows,
+    }
 
 
 def report(results: dict[str, Any]) -> str:
-    body = [[m["op"], "x".join(map(str, m["shape"])), f"{m['input_bytes'] / 2**20:.2f}",
-             f"{m['peak_delta_bytes'] / 2**20:.2f}", f"{m['peak_over_input']:.1f}x"]
-            for m in results["measurements"]]
+    body = [
+        [
+            m["op"],
+            "x".join(map(str, m["shape"])),
+            f"{m['input_bytes'] / 2**20:.2f}",
+            f"{m['peak_delta_bytes'] / 2**20:.2f}",
+            f"{m['peak_over_input']:.1f}x",
+        ]
+        for m in results["measurements"]
+    ]
     method = {m["method"] for m in results["measurements"]}
-    return (table(["operation", "latent", "input MiB", "peak +MiB", "peak/input"], body)
-            + f"\n(peak increase per call, result included; method: "
-            f"{', '.join(sorted(method))})")
+    return (
+        table(["operation", "latent", "input MiB", "peak +MiB", "peak/input"], body)
+        + f"\n(peak increase per call, result included; method: "
+        f"{', '.join(sorted(method))})"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

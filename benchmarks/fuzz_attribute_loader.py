@@ -1,4 +1,4 @@
-"""Fuzz the attribute-file loader with >= 10,000 hostile inputs (issue 6, must-show 4).
+"""Fuzz the attribute-file loader with >= 10,000 hostile inputs.
 
 Runs the generator of tests/reliability/test_attribute_fuzz.py (hypothesis; mutations of
 valid attribute files: byte flips, truncations, header-length and JSON header edits, metadata
@@ -44,14 +44,20 @@ def main() -> int:
         outcomes = fuzz.run_fuzz(args.examples, Path(tmp))
     elapsed = time.perf_counter() - start
     total = sum(outcomes.counts.values())
-    print(json.dumps({
-        "inputs": total,
-        "seconds": round(elapsed, 1),
-        "per_input_ms": round(1000 * elapsed / max(total, 1), 2),
-        "outcomes": dict(outcomes.counts),
-        "other_exceptions": 0,
-        "machine": f"{platform.processor() or platform.machine()}, {platform.python_version()}",
-    }, indent=1))
+    print(
+        json.dumps(
+            {
+                "inputs": total,
+                "seconds": round(elapsed, 1),
+                "per_input_ms": round(1000 * elapsed / max(total, 1), 2),
+                "outcomes": dict(outcomes.counts),
+                "other_exceptions": 0,
+                "machine": f"{platform.processor() or platform.machine()}, "
+                f"{platform.python_version()}",
+            },
+            indent=1,
+        )
+    )
     return 0 if total >= args.examples else 1
 
 

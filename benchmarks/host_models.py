@@ -26,23 +26,39 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from harness.sink import AnySink
+from harness.tiny_sd import SEED_INPUT, init_parameters
 
 WRAPPER_KEY = "latent_svd_edit_benchmark_counter"
 
 #: SD2.1's UNet config, verbatim from comfy.model_detection (ComfyUI 0.3.75), minus ``dtype``.
 SD21_UNET_CONFIG: dict[str, Any] = {
-    "use_checkpoint": False, "image_size": 32, "out_channels": 4,
-    "use_spatial_transformer": True, "legacy": False, "adm_in_channels": None,
-    "in_channels": 4, "model_channels": 320, "num_res_blocks": [2, 2, 2, 2],
-    "transformer_depth": [1, 1, 1, 1, 1, 1, 0, 0], "channel_mult": [1, 2, 4, 4],
-    "transformer_depth_middle": 1, "use_linear_in_transformer": True, "context_dim": 1024,
-    "num_head_channels": 64, "transformer_depth_output": [1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0],
-    "use_temporal_attention": False, "use_temporal_resblock": False,
+    "use_checkpoint": False,
+    "image_size": 32,
+    "out_channels": 4,
+    "use_spatial_transformer": True,
+    "legacy": False,
+    "adm_in_channels": None,
+    "in_channels": 4,
+    "model_channels": 320,
+    "num_res_blocks": [2, 2, 2, 2],
+    "transformer_depth": [1, 1, 1, 1, 1, 1, 0, 0],
+    "channel_mult": [1, 2, 4, 4],
+    "transformer_depth_middle": 1,
+    "use_linear_in_transformer": True,
+    "context_dim": 1024,
+    "num_head_channels": 64,
+    "transformer_depth_output": [1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0],
+    "use_temporal_attention": False,
+    "use_temporal_resblock": False,
 }
 
 SD21_CLIP_CONFIG: dict[str, Any] = {
-    "hidden_size": 1024, "intermediate_size": 2048, "num_attention_heads": 8,
-    "num_hidden_layers": 2, "projection_dim": 1024,
+    "hidden_size": 1024,
+    "intermediate_size": 2048,
+    "num_attention_heads": 8,
+    "num_hidden_layers": 2,
+    "projection_dim": 1024,
 }
 
 
@@ -87,23 +103,9 @@ class BenchModel:
     unet_params: int
 
 
-def _init_(module: torch.nn.Module, gen: torch.Generator, gain: float) -> None:
-    """Seeded fan-in scaled init (ComfyUI allocates layers uninitialised)."""
-    with torch.no_grad():
-        for name, p in module.named_parameters():
-            if p.ndim >= 2:
-                fan_in = p[0].numel()
-                p.copy_(torch.randn(p.shape, generator=gen) * (gain / fan_in**0.5))
-            elif name.endswith("weight"):
-                p.fill_(1.0)  # 1-D weights here belong to norm layers
-            elif name.endswith("logit_scale"):
-                p.fill_(4.6052)
-            else:
-                p.zero_()
-
-
-def _calibrate(diffusion_model: torch.nn.Module, context_dim: int, size: int,
-               gen: torch.Generator) -> None:
+def _calibrate(
+    diffusion_model: torch.nn.Module, context_dim: int, size: int, gen: torch.Generator
+) -> None:
     """Scale the output conv so the noise prediction has unit std (keeps sampling finite)."""
     with torch.no_grad():
         x = torch.randn(1, 4, size, size, generator=gen)
@@ -117,11 +119,13 @@ def _small_clip(config: dict[str, Any], gen: torch.Generator) -> Any:
     import comfy.sd1_clip
     import comfy.supported_models_base
 
-    target = comfy.supported_models_base.ClipTarget(comfy.sd1_clip.SD1Tokenizer,
-                                                    comfy.sd1_clip.SD1ClipModel)
-    clip = comfy.sd.CLIP(target, model_options={"clip_l_model_config": dict(config),
-                                                "dtype": torch.float32})
-    _init_(clip.cond_stage_model, gen, 1.0)
+    target = comfy.supported_models_base.ClipTarget(
+        comfy.sd1_clip.SD1Tokenizer, comfy.sd1_clip.SD1ClipModel
+    )
+    clip = comfy.sd.CLIP(
+        target, model_options={"clip_l_model_config": dict(config), "dtype": torch.float32}
+    )
+    init_parameters(clip.cond_stage_model, gen)
     return clip
 
 
@@ -135,11 +139,12 @@ def _sd21(seed: int) -> tuple[Any, Any, int]:
     cfg = comfy.supported_models.SD20(dict(SD21_UNET_CONFIG))
     cfg.set_inference_dtype(torch.float32, None)
     base = cfg.get_model({})
-    _init_(base.diffusion_model, gen, 0.5)
+    init_parameters(base.diffusion_model, gen, gain=0.5)
     _calibrate(base.diffusion_model, SD21_UNET_CONFIG["context_dim"], 16, gen)
     params = sum(p.numel() for p in base.diffusion_model.parameters())
-    patcher = comfy.model_patcher.ModelPatcher(base, load_device=mm.get_torch_device(),
-                                               offload_device=mm.unet_offload_device())
+    patcher = comfy.model_patcher.ModelPatcher(
+        base, load_device=mm.get_torch_device(), offload_device=mm.unet_offload_device()
+    )
     return patcher, _small_clip(SD21_CLIP_CONFIG, gen), params
 
 
@@ -158,8 +163,9 @@ def build(kind: str, seed: int = 0) -> BenchModel:
     import comfy.patcher_extension
 
     counted = base.clone()  # the wrapper lives on the clone only
-    counted.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.APPLY_MODEL, WRAPPER_KEY,
-                                 COUNTER.wrapper)
+    counted.add_wrapper_with_key(
+        comfy.patcher_extension.WrappersMP.APPLY_MODEL, WRAPPER_KEY, COUNTER.wrapper
+    )
     return BenchModel(model=counted, clip=clip, unet_params=params)
 
 
@@ -168,11 +174,12 @@ class LSEBenchModel:
 
     @classmethod
     def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's API name
-        return {"required": {
-            "kind": (["tiny", "sd21"], {"tooltip": "tiny test model or SD2.1-size UNet"}),
-            "seed": ("INT", {"default": 0, "min": 0, "max": 2**31 - 1,
-                             "tooltip": "Seed of the random weights."}),
-        }}
+        return {
+            "required": {
+                "kind": (["tiny", "sd21"], {"tooltip": "tiny test model or SD2.1-size UNet"}),
+                "seed": SEED_INPUT,
+            }
+        }
 
     RETURN_TYPES = ("MODEL", "CLIP")
     FUNCTION = "build"
@@ -183,20 +190,5 @@ class LSEBenchModel:
         return (pair.model, pair.clip)
 
 
-class LSEBenchSink:
-    """Benchmark-only output node: takes the final LATENT so a graph has an output to run."""
-
-    @classmethod
-    def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's API name
-        return {"required": {"latent": ("LATENT", {"tooltip": "Any latent; ignored."})}}
-
-    RETURN_TYPES = ()
-    FUNCTION = "sink"
-    OUTPUT_NODE = True
-    CATEGORY = "testing"
-
-    def sink(self, latent: dict[str, Any]) -> dict[str, Any]:
-        return {}
-
-
-NODE_CLASS_MAPPINGS = {"LSEBenchModel": LSEBenchModel, "LSEBenchSink": LSEBenchSink}
+# The final LATENT goes into an output node so the graph has an output to run.
+NODE_CLASS_MAPPINGS = {"LSEBenchModel": LSEBenchModel, "LSEBenchSink": AnySink}

@@ -67,21 +67,28 @@ def run_core(quick: bool, reps: int, device: str) -> dict[str, Any]:
     for shape in core_shapes(quick):
         r = bench_decompose(reps, device, shape=shape)
         t = r["times"]
-        points.append({
-            "shape": list(shape),
-            "ours_s": t["ours"]["median_s"],
-            "bare_torch_s": t["bare_torch"]["median_s"],
-            "numpy_loop_s": t["numpy_loop"]["median_s"],
-            "ours_over_bare": r["ratio_vs_bare_torch"],
-            "numpy_over_ours": r["speedup_vs_numpy_loop"],
-            "round_trip_rel_error": r["round_trip_rel_error"],
-            "times": t,
-        })
+        points.append(
+            {
+                "shape": list(shape),
+                "ours_s": t["ours"]["median_s"],
+                "bare_torch_s": t["bare_torch"]["median_s"],
+                "numpy_loop_s": t["numpy_loop"]["median_s"],
+                "ours_over_bare": r["ratio_vs_bare_torch"],
+                "numpy_over_ours": r["speedup_vs_numpy_loop"],
+                "round_trip_rel_error": r["round_trip_rel_error"],
+                "times": t,
+            }
+        )
     ratios = [p["ours_over_bare"] for p in points]
-    return {"reps": reps, "device": device, "goal_ours_over_bare": CORE_GOAL,
-            "points": points, "max_ours_over_bare": max(ratios),
-            "median_ours_over_bare": sorted(ratios)[len(ratios) // 2],
-            "all_within_goal": all(r <= CORE_GOAL for r in ratios)}
+    return {
+        "reps": reps,
+        "device": device,
+        "goal_ours_over_bare": CORE_GOAL,
+        "points": points,
+        "max_ours_over_bare": max(ratios),
+        "median_ours_over_bare": sorted(ratios)[len(ratios) // 2],
+        "all_within_goal": all(r <= CORE_GOAL for r in ratios),
+    }
 
 
 def run_learn(reps: int, device: str) -> dict[str, Any]:
@@ -89,19 +96,32 @@ def run_learn(reps: int, device: str) -> dict[str, Any]:
 
     r = bench_avi(reps, device)
     learn = r["times"]["learn_attribute"]["median_s"]
-    return {**r, "learn_s": learn, "solve_s": r["times"]["solve_pair"]["median_s"],
-            "goal_learn_s": LEARN_GOAL_S, "learn_within_goal": learn <= LEARN_GOAL_S}
+    return {
+        **r,
+        "learn_s": learn,
+        "solve_s": r["times"]["solve_pair"]["median_s"],
+        "goal_learn_s": LEARN_GOAL_S,
+        "learn_within_goal": learn <= LEARN_GOAL_S,
+    }
 
 
 def run_host(quick: bool, out_dir: Path, extra: list[str]) -> dict[str, Any]:
     """bench_host.py in its own process (ComfyUI's globals are per process)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    cmd = [sys.executable, str(REPO_ROOT / "benchmarks" / "bench_host.py"),
-           "--out-dir", str(out_dir), *(["--quick"] if quick else []), *extra]
+    cmd = [
+        sys.executable,
+        str(REPO_ROOT / "benchmarks" / "bench_host.py"),
+        "--out-dir",
+        str(out_dir),
+        *(["--quick"] if quick else []),
+        *extra,
+    ]
     proc = subprocess.run(cmd, env=env, cwd=str(REPO_ROOT), capture_output=True, text=True)
     if proc.returncode != 0:
-        raise RuntimeError(f"bench_host.py failed (rc {proc.returncode}):\n"
-                           f"{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+        raise RuntimeError(
+            f"bench_host.py failed (rc {proc.returncode}):\n"
+            f"{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+        )
     return json.loads((out_dir / ("host_quick.json" if quick else "host.json")).read_text())
 
 
@@ -113,26 +133,41 @@ def run_memory(quick: bool, device: str) -> dict[str, Any]:
 
 # --- tables -------------------------------------------------------------------------------
 
+
 def core_table(core: dict[str, Any]) -> str:
-    rows = [["x".join(map(str, p["shape"])), fmt_seconds(p["ours_s"]),
-             fmt_seconds(p["bare_torch_s"]), fmt_seconds(p["numpy_loop_s"]),
-             fmt_ratio(p["ours_over_bare"]), fmt_ratio(p["numpy_over_ours"])]
-            for p in core["points"]]
-    return (table(["latent [B,C,H,W]", "ours", "bare torch", "numpy loop", "ours/bare",
-                   "numpy/ours"], rows)
-            + f"\nmax ours/bare {core['max_ours_over_bare']:.3f} (goal <= {CORE_GOAL}); "
-            f"{core['reps']} reps, medians, device {core['device']}")
+    rows = [
+        [
+            "x".join(map(str, p["shape"])),
+            fmt_seconds(p["ours_s"]),
+            fmt_seconds(p["bare_torch_s"]),
+            fmt_seconds(p["numpy_loop_s"]),
+            fmt_ratio(p["ours_over_bare"]),
+            fmt_ratio(p["numpy_over_ours"]),
+        ]
+        for p in core["points"]
+    ]
+    return (
+        table(
+            ["latent [B,C,H,W]", "ours", "bare torch", "numpy loop", "ours/bare", "numpy/ours"],
+            rows,
+        )
+        + f"\nmax ours/bare {core['max_ours_over_bare']:.3f} (goal <= {CORE_GOAL}); "
+        f"{core['reps']} reps, medians, device {core['device']}"
+    )
 
 
 def learn_table(learn: dict[str, Any]) -> str:
     conv = learn["convergence"]
-    rows = [["learn_attribute (defaults)", fmt_seconds(learn["learn_s"])],
-            ["solve_pair (exact optimum)", fmt_seconds(learn["solve_s"])],
-            ["learn / solve", fmt_ratio(learn["learn_over_solve"])]]
+    rows = [
+        ["learn_attribute (defaults)", fmt_seconds(learn["learn_s"])],
+        ["solve_pair (exact optimum)", fmt_seconds(learn["solve_s"])],
+        ["learn / solve", fmt_ratio(learn["learn_over_solve"])],
+    ]
     rows += [[f"final/optimum loss ({k})", f"{v['ratio']:.5f}"] for k, v in conv.items()]
-    return (table(["[1,4,96,96] pair", "value"], rows)
-            + f"\nlearning goal <= {LEARN_GOAL_S:.0f} s: "
-            f"{'met' if learn['learn_within_goal'] else 'NOT met'}")
+    return (
+        table(["[1,4,96,96] pair", "value"], rows) + f"\nlearning goal <= {LEARN_GOAL_S:.0f} s: "
+        f"{'met' if learn['learn_within_goal'] else 'NOT met'}"
+    )
 
 
 def host_table(host: dict[str, Any]) -> str:
@@ -166,17 +201,24 @@ def check_finite(obj: Any, path: str = "") -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="small shapes, 1-2 reps, tiny host model: checks the code paths")
-    parser.add_argument("--only", default=",".join(SECTIONS),
-                        help=f"comma list of sections: {','.join(SECTIONS)}")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small shapes, 1-2 reps, tiny host model: checks the code paths",
+    )
+    parser.add_argument(
+        "--only", default=",".join(SECTIONS), help=f"comma list of sections: {','.join(SECTIONS)}"
+    )
     parser.add_argument("--device", default="cpu", help="cpu or cuda (core/learn/memory)")
-    parser.add_argument("--reps", type=int, default=None,
-                        help="timing repetitions (default 7, quick 2)")
-    parser.add_argument("--out-dir", type=Path, default=None,
-                        help="where JSON goes (default benchmarks/results)")
-    parser.add_argument("--host-args", default="",
-                        help="extra bench_host.py arguments, e.g. \"--models tiny\"")
+    parser.add_argument(
+        "--reps", type=int, default=None, help="timing repetitions (default 7, quick 2)"
+    )
+    parser.add_argument(
+        "--out-dir", type=Path, default=None, help="where JSON goes (default benchmarks/results)"
+    )
+    parser.add_argument(
+        "--host-args", default="", help='extra bench_host.py arguments, e.g. "--models tiny"'
+    )
     parser.add_argument("--note", default="", help="free text stored with the results")
     parser.add_argument("--name", default="", help="JSON file stem (default all / all_quick)")
     args = parser.parse_args(argv)
@@ -191,9 +233,15 @@ def main(argv: list[str] | None = None) -> int:
     out_dir = args.out_dir or REPO_ROOT / "benchmarks" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    results: dict[str, Any] = {"machine": machine_info(args.device), "quick": args.quick,
-                               "reps": reps, "note": args.note, "sections": {},
-                               "seconds": {}, "complete": False}
+    results: dict[str, Any] = {
+        "machine": machine_info(args.device),
+        "quick": args.quick,
+        "reps": reps,
+        "note": args.note,
+        "sections": {},
+        "seconds": {},
+        "complete": False,
+    }
     stem = "all_quick" if args.quick else "all"
     if args.device != "cpu":
         stem += f"_{args.device.split(':')[0]}"
@@ -219,8 +267,10 @@ def main(argv: list[str] | None = None) -> int:
     results["non_finite"] = bad
     results["complete"] = True
     path = write_results(stem, results, out_dir)
-    print(f"\nmachine: {results['machine']['nproc']} CPUs, {results['machine']['cpu_model']}, "
-          f"torch {results['machine']['torch']}, load {results['machine']['load_average']}")
+    print(
+        f"\nmachine: {results['machine']['nproc']} CPUs, {results['machine']['cpu_model']}, "
+        f"torch {results['machine']['torch']}, load {results['machine']['load_average']}"
+    )
     print(f"wrote {path}")
     if bad:
         print(f"NON-FINITE values: {bad}", file=sys.stderr)

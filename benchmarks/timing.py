@@ -39,8 +39,9 @@ class Timing:
         return asdict(self)
 
 
-def time_call(fn: Callable[[], object], reps: int, warmup: int = 1,
-              sync: Callable[[], None] | None = None) -> Timing:
+def time_call(
+    fn: Callable[[], object], reps: int, warmup: int = 1, sync: Callable[[], None] | None = None
+) -> Timing:
     """Median wall time of ``fn()``; ``sync`` (e.g. ``torch.cuda.synchronize``) runs before
     each clock read so asynchronous device work is inside the interval."""
     for _ in range(warmup):
@@ -128,8 +129,9 @@ def fmt_seconds(x: float | None) -> str:
 
 def table(headers: list[str], rows: list[list[str]]) -> str:
     """A plain fixed-width text table."""
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-              for i, h in enumerate(headers)]
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
     out = [line, "  ".join("-" * w for w in widths)]
     out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import comfy.model_management
 import comfy.utils
-import torch
 from comfy_api.latest import io, ui
 
 from ..svd_core import AVIConfig, apply_attribute, learn_attribute
@@ -12,6 +11,7 @@ from ..svd_core.config import MAX_COMPONENTS, MAX_HIDDEN
 from .common import as_attribute, as_singular, run_or_explain
 from .compat import advanced, search_aliases
 from .plotting import loss_curve_image
+from .provenance import learn_provenance
 from .types import CATEGORY, AttributeType, LatentSVDType, SingularLatent
 
 LEARN = "Learn Attribute from Pair (singular values)"
@@ -23,8 +23,14 @@ MAX_SEED = 2**31 - 1
 
 
 def _weight(name: str, default: float, what: str) -> io.Float.Input:
-    return io.Float.Input(name, default=default, min=0.0, max=100.0, step=0.01,
-                          tooltip=f"Weight of {what}. 0 switches the term off.", **advanced())
+    return io.Float.Input(
+        name,
+        default=default,
+        min=0.0,
+        max=100.0,
+        step=0.01,
+        tooltip=f"Weight of {what}. 0 switches the term off.",
+    )
 
 
 class LearnAttributeFromPair(io.ComfyNode):
@@ -39,7 +45,10 @@ class LearnAttributeFromPair(io.ComfyNode):
             "source latent's singular components into the target's attribute (e.g. 'a photo of "
             "a person' at step k -> 'a photo of a smiling person' at step k + delta, same seed). "
             "Shows the loss curve against the exact optimum. A batch of pairs trains one "
-            "attribute.",
+            "attribute. The source and target prompt texts feeding the two samplers are "
+            "recorded in the attribute when the graph has them.",
+            # The running prompt and this node's id: the source of the prompt texts.
+            hidden=[io.Hidden.prompt, io.Hidden.unique_id],
             inputs=[
                 LatentSVDType.Input(
                     "source",
@@ -52,61 +61,95 @@ class LearnAttributeFromPair(io.ComfyNode):
                     "seed, sampled to step k + delta. Same shape as the source, or batch 1.",
                 ),
                 io.Int.Input(
-                    "k_source", default=_DEFAULTS.ks, min=1, max=MAX_COMPONENTS,
+                    "k_source",
+                    default=_DEFAULTS.ks,
+                    min=1,
+                    max=MAX_COMPONENTS,
                     tooltip="How many of the source's largest singular components the "
                     "predictor re-weights (clipped to min(H, W)).",
                 ),
                 io.Int.Input(
-                    "k_target", default=_DEFAULTS.kt, min=1, max=MAX_COMPONENTS,
+                    "k_target",
+                    default=_DEFAULTS.kt,
+                    min=1,
+                    max=MAX_COMPONENTS,
                     tooltip="How many of the target's largest singular components are mixed "
                     "in (clipped to min(H, W)).",
                 ),
                 io.Boolean.Input(
-                    "keep_tail", default=_DEFAULTS.keep_tail, **advanced(),
+                    "keep_tail",
+                    default=_DEFAULTS.keep_tail,
                     tooltip="Keep the source's small singular components (the rest beyond "
                     "k_source, including the noise the sampler still expects). Recommended.",
                 ),
                 io.Int.Input(
-                    "steps", default=_DEFAULTS.steps, min=1, max=MAX_STEPS,
+                    "steps",
+                    default=_DEFAULTS.steps,
+                    min=1,
+                    max=MAX_STEPS,
                     tooltip="Adam steps of training. The loss curve shows whether it reached "
                     "the exact optimum.",
                 ),
                 io.Float.Input(
-                    "learning_rate", default=_DEFAULTS.lr, min=1e-6, max=1.0, step=0.0001,
-                    round=0.000001, **advanced(),
+                    "learning_rate",
+                    default=_DEFAULTS.lr,
+                    min=1e-6,
+                    max=1.0,
+                    step=0.0001,
+                    round=0.000001,
                     tooltip="Peak Adam learning rate (cosine decay to 1/100 of it).",
                 ),
-                _weight("w_target", _DEFAULTS.w_target,
-                        "L1 = ||y - z||^2 / ||z||^2 (reach the target attribute)"),
-                _weight("w_source", _DEFAULTS.w_source,
-                        "L2 = ||y - x||^2 / ||x||^2 (keep the source identity)"),
-                _weight("w_target_sv", _DEFAULTS.w_target_sv,
-                        "L3: target singular values stay natural (without it colours "
-                        "saturate)"),
-                _weight("w_source_sv", _DEFAULTS.w_source_sv,
-                        "L4: source singular values stay natural (without it quality drops)"),
+                _weight(
+                    "w_target",
+                    _DEFAULTS.w_target,
+                    "L1 = ||y - z||^2 / ||z||^2 (reach the target attribute)",
+                ),
+                _weight(
+                    "w_source",
+                    _DEFAULTS.w_source,
+                    "L2 = ||y - x||^2 / ||x||^2 (keep the source identity)",
+                ),
+                _weight(
+                    "w_target_sv",
+                    _DEFAULTS.w_target_sv,
+                    "L3: target singular values stay natural (without it colours saturate)",
+                ),
+                _weight(
+                    "w_source_sv",
+                    _DEFAULTS.w_source_sv,
+                    "L4: source singular values stay natural (without it quality drops)",
+                ),
                 io.Int.Input(
-                    "seed", default=_DEFAULTS.seed, min=0, max=MAX_SEED, **advanced(),
+                    "seed",
+                    default=_DEFAULTS.seed,
+                    min=0,
+                    max=MAX_SEED,
                     tooltip="Seed of the predictor's initial weights (training is "
                     "deterministic for a given seed).",
                 ),
                 io.Int.Input(
-                    "hidden", default=_DEFAULTS.hidden, min=1, max=MAX_HIDDEN, **advanced(),
+                    "hidden",
+                    default=_DEFAULTS.hidden,
+                    min=1,
+                    max=MAX_HIDDEN,
                     tooltip="Width of the predictor's two hidden layers.",
                 ),
                 io.String.Input(
-                    "name", default="attribute",
+                    "name",
+                    default="attribute",
                     tooltip="A label stored in the attribute (e.g. 'smile').",
                 ),
             ],
             outputs=[
                 AttributeType.Output(
-                    "attribute", display_name="attribute",
+                    "attribute",
+                    display_name="attribute",
                     tooltip="The learned attribute: connect 'Apply Singular Value Edit' or "
                     "'Save Singular Value Attribute'.",
                 ),
                 io.Image.Output(
-                    "loss_curve", display_name="loss_curve",
+                    "loss_curve",
+                    display_name="loss_curve",
                     tooltip="The training loss against the step, with the exact optimum "
                     "dashed (also shown on the node).",
                 ),
@@ -114,17 +157,41 @@ class LearnAttributeFromPair(io.ComfyNode):
         )
 
     @classmethod
-    def execute(cls, source: SingularLatent, target: SingularLatent, k_source: int,
-                k_target: int, keep_tail: bool, steps: int, learning_rate: float,
-                w_target: float, w_source: float, w_target_sv: float, w_source_sv: float,
-                seed: int, hidden: int, name: str) -> io.NodeOutput:
+    def execute(
+        cls,
+        source: SingularLatent,
+        target: SingularLatent,
+        k_source: int,
+        k_target: int,
+        keep_tail: bool,
+        steps: int,
+        learning_rate: float,
+        w_target: float,
+        w_source: float,
+        w_target_sv: float,
+        w_source_sv: float,
+        seed: int,
+        hidden: int,
+        name: str,
+    ) -> io.NodeOutput:
         src = as_singular(LEARN, source, "source").svd
         tgt = as_singular(LEARN, target, "target").svd
-        config = run_or_explain(LEARN, lambda: AVIConfig(
-            ks=int(k_source), kt=int(k_target), keep_tail=bool(keep_tail), hidden=int(hidden),
-            steps=int(steps), lr=float(learning_rate), w_target=float(w_target),
-            w_source=float(w_source), w_target_sv=float(w_target_sv),
-            w_source_sv=float(w_source_sv), seed=int(seed)))
+        config = run_or_explain(
+            LEARN,
+            lambda: AVIConfig(
+                ks=int(k_source),
+                kt=int(k_target),
+                keep_tail=bool(keep_tail),
+                hidden=int(hidden),
+                steps=int(steps),
+                lr=float(learning_rate),
+                w_target=float(w_target),
+                w_source=float(w_source),
+                w_target_sv=float(w_target_sv),
+                w_source_sv=float(w_source_sv),
+                seed=int(seed),
+            ),
+        )
         pbar = comfy.utils.ProgressBar(int(steps))
 
         def progress(step: int, total: int) -> None:
@@ -132,12 +199,20 @@ class LearnAttributeFromPair(io.ComfyNode):
             # Cancel: raises InterruptProcessingException, which learn_attribute propagates.
             comfy.model_management.throw_exception_if_processing_interrupted()
 
-        # ComfyUI runs nodes under inference_mode; the predictor needs autograd.
-        with torch.inference_mode(False), torch.enable_grad():
-            attribute = run_or_explain(LEARN, lambda: learn_attribute(
-                src, tgt, config, progress=progress, name=str(name)))
-        image = loss_curve_image(attribute.loss_history, attribute.optimum_loss,
-                                 attribute.final_loss, title=str(name))
+        hidden = getattr(cls, "hidden", None)
+        provenance = learn_provenance(
+            getattr(hidden, "prompt", None), getattr(hidden, "unique_id", None)
+        )
+        # Training needs no autograd (svd_core/training.py), so ComfyUI's inference_mode stays.
+        attribute = run_or_explain(
+            LEARN,
+            lambda: learn_attribute(
+                src, tgt, config, progress=progress, name=str(name), **provenance
+            ),
+        )
+        image = loss_curve_image(
+            attribute.loss_history, attribute.optimum_loss, attribute.final_loss, title=str(name)
+        )
         return io.NodeOutput(attribute, image, ui=ui.PreviewImage(image, cls=cls))
 
 
@@ -159,16 +234,20 @@ class ApplySingularEdit(io.ComfyNode):
                 ),
                 AttributeType.Input(
                     "attribute",
-                    tooltip="From 'Learn Attribute from Pair' or 'Load Singular Value "
-                    "Attribute'.",
+                    tooltip="From 'Learn Attribute from Pair' or 'Load Singular Value Attribute'.",
                 ),
                 io.Float.Input(
-                    "strength", default=1.0, min=-10.0, max=10.0, step=0.05,
+                    "strength",
+                    default=1.0,
+                    min=-10.0,
+                    max=10.0,
+                    step=0.05,
                     tooltip="0 = unchanged, 1 = the learned edit, between = interpolation, "
                     "negative = away from the target.",
                 ),
                 LatentSVDType.Input(
-                    "target", optional=True,
+                    "target",
+                    optional=True,
                     tooltip="Optional: decomposition of this image's own target latent "
                     "(target prompt, same seed, step k + delta). Without it the attribute's "
                     "stored target components are used (only when the latent size matches "
@@ -177,18 +256,25 @@ class ApplySingularEdit(io.ComfyNode):
             ],
             outputs=[
                 LatentSVDType.Output(
-                    "edited", display_name="latent_svd",
+                    "edited",
+                    display_name="latent_svd",
                     tooltip="Decomposition of the edited latent: connect 'Latent Recompose'.",
                 ),
             ],
         )
 
     @classmethod
-    def execute(cls, latent_svd: SingularLatent, attribute: object, strength: float,
-                target: SingularLatent | None = None) -> io.NodeOutput:
+    def execute(
+        cls,
+        latent_svd: SingularLatent,
+        attribute: object,
+        strength: float,
+        target: SingularLatent | None = None,
+    ) -> io.NodeOutput:
         value = as_singular(APPLY, latent_svd)
         attr = as_attribute(APPLY, attribute)
         tgt = None if target is None else as_singular(APPLY, target, "target").svd
-        edited = run_or_explain(APPLY, lambda: apply_attribute(
-            value.svd, attr, target=tgt, strength=float(strength)))
+        edited = run_or_explain(
+            APPLY, lambda: apply_attribute(value.svd, attr, target=tgt, strength=float(strength))
+        )
         return io.NodeOutput(value.replace_svd(edited))

@@ -122,7 +122,7 @@ class ScaleSingularValues(io.ComfyNode):
                 io.String.Input(
                     "indices",
                     default="0",
-                    tooltip='Which singular values to scale, 0 = the largest: a list such as '
+                    tooltip="Which singular values to scale, 0 = the largest: a list such as "
                     '"0,1,2" or a range such as "0-3" (both ends included).',
                 ),
                 io.String.Input(
@@ -151,16 +151,22 @@ class ScaleSingularValues(io.ComfyNode):
         )
 
     @classmethod
-    def execute(cls, latent_svd: SingularLatent, indices: str, channels: str,
-                factor: float) -> io.NodeOutput:
+    def execute(
+        cls, latent_svd: SingularLatent, indices: str, channels: str, factor: float
+    ) -> io.NodeOutput:
         value = as_singular(SCALE, latent_svd)
         svd = value.svd
 
         def run() -> SingularLatent:
-            idx = parse_index_list(indices, svd.rank, "indices (0-based singular value "
-                                   "positions)", empty_means_all=False)
-            ch = parse_index_list(channels, svd.channels, "channels (0-based)",
-                                  empty_means_all=True)
+            idx = parse_index_list(
+                indices,
+                svd.rank,
+                "indices (0-based singular value positions)",
+                empty_means_all=False,
+            )
+            ch = parse_index_list(
+                channels, svd.channels, "channels (0-based)", empty_means_all=True
+            )
             return value.replace_svd(scale_singular_values(svd, float(factor), idx, ch))
 
         return io.NodeOutput(run_or_explain(SCALE, run))

@@ -11,6 +11,7 @@ from ..svd_core import load_attribute, save_attribute
 from .common import as_attribute, run_or_explain
 from .compat import search_aliases
 from .paths import FOLDER, attribute_files, checked_filename, save_directory
+from .provenance import describe_attribute
 from .types import CATEGORY, AttributeType
 
 SAVE = "Save Singular Value Attribute"
@@ -26,28 +27,32 @@ class SaveSingularAttribute(io.ComfyNode):
             category=CATEGORY,
             **search_aliases("save attribute"),
             description=f"Saves a learned attribute as one .safetensors file in models/{FOLDER} "
-            "(weights, settings and prompts; no code), to share it or load it in other "
-            "workflows with 'Load Singular Value Attribute'.",
+            "(weights, settings, and the source and target prompts when the graph has them; no "
+            "code), to share it or load it in other workflows with 'Load Singular Value "
+            "Attribute'.",
             is_output_node=True,
             inputs=[
                 AttributeType.Input(
-                    "attribute", tooltip="The attribute to save (from 'Learn Attribute from "
-                    "Pair').",
+                    "attribute",
+                    tooltip="The attribute to save (from 'Learn Attribute from Pair').",
                 ),
                 io.String.Input(
-                    "filename", default="attribute",
+                    "filename",
+                    default="attribute",
                     tooltip=f"File name inside models/{FOLDER}; '.safetensors' is added. "
                     "Letters, digits, '-', '_', '.', spaces; no folders.",
                 ),
                 io.Boolean.Input(
-                    "overwrite", default=False,
+                    "overwrite",
+                    default=False,
                     tooltip="Replace an existing file of the same name. Off: an existing file "
                     "is never replaced (the node reports an error instead).",
                 ),
             ],
             outputs=[
                 io.String.Output(
-                    "saved_filename", display_name="filename",
+                    "saved_filename",
+                    display_name="filename",
                     tooltip="The saved file's name as 'Load Singular Value Attribute' lists it.",
                 ),
             ],
@@ -78,18 +83,29 @@ class LoadSingularAttribute(io.ComfyNode):
             category=CATEGORY,
             **search_aliases("load attribute"),
             description=f"Loads an attribute file from models/{FOLDER} (safetensors only; "
-            "nothing is executed). Connect it to 'Apply Singular Value Edit'.",
+            "nothing is executed). Connect it to 'Apply Singular Value Edit'. Shows where the "
+            "attribute came from: its prompt pair (when recorded), edit step and training "
+            "latents.",
             inputs=[
                 io.Combo.Input(
-                    "attribute_name", options=attribute_files(),
+                    "attribute_name",
+                    options=attribute_files(),
                     tooltip=f"An attribute file in models/{FOLDER} (press R / refresh after "
                     "adding files).",
                 ),
             ],
             outputs=[
                 AttributeType.Output(
-                    "attribute", display_name="attribute",
+                    "attribute",
+                    display_name="attribute",
                     tooltip="The loaded attribute: connect 'Apply Singular Value Edit'.",
+                ),
+                io.String.Output(
+                    "provenance",
+                    display_name="provenance",
+                    tooltip="Where the attribute came from, as text: its name, source and "
+                    "target prompts (when the file records them), edit step, and the latents "
+                    "and losses of its training (also shown on the node).",
                 ),
             ],
         )
@@ -111,16 +127,12 @@ class LoadSingularAttribute(io.ComfyNode):
 
     @classmethod
     def execute(cls, attribute_name: str) -> io.NodeOutput:
-        path = _attribute_path(attribute_name)
-        if path is None:  # removed between validation and the run
-            raise ValueError(_missing(attribute_name))
-        return io.NodeOutput(run_or_explain(LOAD, lambda: load_attribute(path)))
-
-
-def _attribute_path(attribute_name: str) -> str | None:
-    return folder_paths.get_full_path(FOLDER, attribute_name)
-
-
-def _missing(attribute_name: str) -> str:
-    return (f"{LOAD}: {attribute_name!r} is not in models/{FOLDER}; put the file there and "
-            "refresh the list (R).")
+        path = folder_paths.get_full_path(FOLDER, attribute_name)
+        if path is None:
+            raise ValueError(
+                f"{LOAD}: {attribute_name!r} is not in models/{FOLDER}; put the file there "
+                "and refresh the list (R)."
+            )
+        attribute = run_or_explain(LOAD, lambda: load_attribute(path))
+        text = describe_attribute(attribute)
+        return io.NodeOutput(attribute, text, ui=ui.PreviewText(text))

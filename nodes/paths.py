@@ -25,8 +25,9 @@ def register_folder() -> None:
 
 def attribute_files() -> list[str]:
     """The attribute files ComfyUI lists in the folder (only .safetensors), sorted."""
-    return sorted(f for f in folder_paths.get_filename_list(FOLDER)
-                  if f.lower().endswith(EXTENSION))
+    return sorted(
+        f for f in folder_paths.get_filename_list(FOLDER) if f.lower().endswith(EXTENSION)
+    )
 
 
 def save_directory() -> str:
@@ -47,19 +48,25 @@ def checked_filename(node: str, filename: str) -> str:
     if not name:
         raise ValueError(f"{node}: the filename is empty; {hint}")
     if "/" in name or "\\" in name or os.sep in name or (os.altsep and os.altsep in name):
-        raise ValueError(f"{node}: the filename {filename!r} contains a path separator; the "
-                         f"file is always saved in models/{FOLDER}. Please {hint}")
+        raise ValueError(
+            f"{node}: the filename {filename!r} contains a path separator; the "
+            f"file is always saved in models/{FOLDER}. Please {hint}"
+        )
     if ".." in name:
         raise ValueError(f"{node}: the filename {filename!r} contains '..'; {hint}")
     if os.path.isabs(name) or ":" in name:
-        raise ValueError(f"{node}: the filename {filename!r} looks like an absolute path or a "
-                         f"drive; the file is always saved in models/{FOLDER}. Please {hint}")
+        raise ValueError(
+            f"{node}: the filename {filename!r} looks like an absolute path or a "
+            f"drive; the file is always saved in models/{FOLDER}. Please {hint}"
+        )
     if not _SAFE_NAME.match(name):
-        raise ValueError(f"{node}: the filename {filename!r} has unusual characters or starts "
-                         f"with a dot; {hint}")
+        raise ValueError(
+            f"{node}: the filename {filename!r} has unusual characters or starts with a dot; {hint}"
+        )
     if not name.lower().endswith(EXTENSION):
         name += EXTENSION
     if len(name) > MAX_NAME:
-        raise ValueError(f"{node}: the filename is {len(name)} characters long; use at most "
-                         f"{MAX_NAME}.")
+        raise ValueError(
+            f"{node}: the filename is {len(name)} characters long; use at most {MAX_NAME}."
+        )
     return name

@@ -16,8 +16,14 @@ LOSS_WIDTH = 640
 LOSS_HEIGHT = 400
 
 
-def loss_curve_image(history: torch.Tensor, optimum: float, final: float, title: str = "",
-                     width: int = LOSS_WIDTH, height: int = LOSS_HEIGHT) -> torch.Tensor:
+def loss_curve_image(
+    history: torch.Tensor,
+    optimum: float,
+    final: float,
+    title: str = "",
+    width: int = LOSS_WIDTH,
+    height: int = LOSS_HEIGHT,
+) -> torch.Tensor:
     """Training loss against the Adam step, with the exact optimum as a dashed line.
 
     Args:
@@ -35,10 +41,8 @@ def loss_curve_image(history: torch.Tensor, optimum: float, final: float, title:
         steps = torch.arange(values.numel())
         if values.numel() > 0:
             ax.plot(steps.numpy(), values.numpy(), color="tab:blue", label="training loss")
-        ax.plot([values.numel()], [final], "o", color="tab:blue",
-                label=f"final loss {final:.4g}")
-        ax.axhline(optimum, color="tab:red", linestyle="--",
-                   label=f"exact optimum {optimum:.4g}")
+        ax.plot([values.numel()], [final], "o", color="tab:blue", label=f"final loss {final:.4g}")
+        ax.axhline(optimum, color="tab:red", linestyle="--", label=f"exact optimum {optimum:.4g}")
         positive = [v for v in (*values.tolist(), final, optimum) if v > 0 and math.isfinite(v)]
         # A log axis shows the approach to the optimum; it needs positive values spanning >10x.
         if positive and max(positive) / min(positive) > 10:

@@ -16,6 +16,7 @@ from .avi import (
     effective_components,
     learn_attribute,
     solve_pair,
+    strength_sweep,
 )
 from .config import AVIConfig
 from .decomposition import (
@@ -44,6 +45,7 @@ __all__ = [
     "effective_components",
     "learn_attribute",
     "solve_pair",
+    "strength_sweep",
     "SUPPORTED_DTYPES",
     "SVDEditError",
     "check_attribute",

@@ -9,16 +9,19 @@ import torch
 
 from .decomposition import LatentSVD
 from .errors import SVDEditError
+from .validation import is_integer
 
 
 def _check_count(n: int, svd: LatentSVD) -> None:
-    if isinstance(n, bool) or not isinstance(n, int):
+    if not is_integer(n):
         raise SVDEditError(f"the number of components must be an integer, got {type(n).__name__}.")
-    if not 1 <= n <= svd.rank:
+    if n > svd.rank:
         raise SVDEditError(
-            f"cannot show {n} components: this decomposition keeps {svd.rank} per matrix; "
+            f"count {n} is more than the {svd.rank} components this decomposition keeps: "
             f"use 1..{svd.rank}."
         )
+    if n < 1:
+        raise SVDEditError(f"count {n} shows no component: use 1..{svd.rank}.")
 
 
 def rank_one_components(svd: LatentSVD, n: int, weighted: bool = False) -> torch.Tensor:

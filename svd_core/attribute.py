@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import torch
@@ -10,6 +9,7 @@ import torch
 from .config import AVIConfig
 from .errors import SVDEditError
 from .predictor import PREDICTOR_KEYS, predictor_shapes
+from .validation import is_finite_number, is_integer
 
 
 # eq=False: field-wise == on tensors raises; identity equality and hashing are safe.
@@ -60,13 +60,9 @@ class Attribute:
     def __post_init__(self) -> None:
         check_attribute(self)
 
-    @property
-    def is_video(self) -> bool:
-        return self.frames is not None
-
 
 def _int(value: object, what: str, lo: int, hi: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    if not is_integer(value):
         raise SVDEditError(f"{what} must be an integer, got {value!r}.")
     if value < lo or (hi is not None and value > hi):
         raise SVDEditError(f"{what} out of range: {value}.")
@@ -74,7 +70,7 @@ def _int(value: object, what: str, lo: int, hi: int | None = None) -> int:
 
 
 def _float(value: object, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if not is_finite_number(value):
         raise SVDEditError(f"{what} must be a finite number, got {value!r}.")
     return float(value)
 

@@ -26,6 +26,7 @@ from .attribute import Attribute
 from .config import AVIConfig
 from .errors import AttributeFileError, SVDEditError
 from .predictor import PREDICTOR_KEYS
+from .validation import is_integer
 
 FORMAT = "latent-svd-edit/attribute"
 FORMAT_VERSION = 1
@@ -37,9 +38,21 @@ MAX_FILE_BYTES = 256 << 20
 
 METADATA_KEYS = ("format", "format_version", "config", "attribute")
 ATTRIBUTE_FIELDS = (
-    "name", "channels", "height", "width", "ks", "kt", "frames", "num_pairs",
-    "final_loss", "optimum_loss", "source_prompt", "target_prompt", "step", "delta",
-)  # fmt: skip
+    "name",
+    "channels",
+    "height",
+    "width",
+    "ks",
+    "kt",
+    "frames",
+    "num_pairs",
+    "final_loss",
+    "optimum_loss",
+    "source_prompt",
+    "target_prompt",
+    "step",
+    "delta",
+)
 TENSOR_KEYS = (
     *(f"predictor.{k}" for k in PREDICTOR_KEYS),
     "target.U",
@@ -47,8 +60,8 @@ TENSOR_KEYS = (
     "target.Vh",
     "loss_history",
 )
-_ITEMSIZE = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1,
-             "U8": 1, "BOOL": 1}  # fmt: skip
+#: Every tensor of an attribute file is float32 (F32): 4 bytes an element.
+F32_BYTES = 4
 
 
 def _json_dumps(obj: Any) -> str:
@@ -146,13 +159,13 @@ def _check_header(header: object, data_len: int) -> dict[str, str]:
                 f"tensor {name!r} has dtype {dtype!r}; expected float32 (F32)."
             )
         if not isinstance(shape, list) or not all(
-            isinstance(d, int) and not isinstance(d, bool) and 0 <= d < (1 << 31) for d in shape
+            is_integer(d) and 0 <= d < (1 << 31) for d in shape
         ):
             raise AttributeFileError(f"tensor {name!r} has a malformed shape {shape!r}.")
         if (
             not isinstance(offsets, list)
             or len(offsets) != 2
-            or not all(isinstance(o, int) and not isinstance(o, bool) for o in offsets)
+            or not all(is_integer(o) for o in offsets)
         ):
             raise AttributeFileError(f"tensor {name!r} has malformed data offsets.")
         start, end = offsets
@@ -160,7 +173,7 @@ def _check_header(header: object, data_len: int) -> dict[str, str]:
             raise AttributeFileError(
                 f"tensor {name!r} lies outside the file: the file is truncated or damaged."
             )
-        if end - start != math.prod(shape) * _ITEMSIZE[dtype]:
+        if end - start != math.prod(shape) * F32_BYTES:
             raise AttributeFileError(f"tensor {name!r}: its size does not match its shape.")
     return meta
 

@@ -1,12 +1,12 @@
 """Attribute Vector Integration: learn an attribute from (source, target) pairs and apply it.
 
-method.md section 3 and 4.  The loss is evaluated through :mod:`svd_core.quadratic` (no
-dense ``y`` during training); :func:`solve_pair` minimises the same loss exactly.
+docs/method.md sections 3 and 4.  The loss is evaluated through :mod:`svd_core.quadratic`
+(no dense ``y`` during training); :func:`solve_pair` minimises the same loss exactly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -14,12 +14,17 @@ import torch
 
 from .attribute import Attribute
 from .config import AVIConfig
-from .decomposition import LatentSVD, reconstruct
+from .decomposition import LatentSVD, recompose, reconstruct
 from .errors import SVDEditError
-from .predictor import TINY, init_predictor, predict_coefficients, predictor_inputs
+from .predictor import (
+    coefficient_frame,
+    init_predictor,
+    predict_coefficients,
+    predictor_inputs,
+)
 from .quadratic import QuadraticLoss, build_quadratic
 from .training import train_predictor
-from .validation import check_finite_number
+from .validation import check_finite_number, is_integer
 
 ProgressFn = Callable[[int, int], None]
 
@@ -76,6 +81,17 @@ def _check_svd(x: object, what: str) -> LatentSVD:
             f"got {type(x).__name__}."
         )
     return x
+
+
+def _check_inputs(source: object, target: object, config: object) -> AVIConfig:
+    """The checks :func:`solve_pair` and :func:`learn_attribute` share; the configuration
+    to use (the defaults for ``None``)."""
+    config = AVIConfig() if config is None else config
+    if not isinstance(config, AVIConfig):
+        raise SVDEditError(f"config must be an AVIConfig, got {type(config).__name__}.")
+    _check_svd(source, "source")
+    _check_svd(target, "target")
+    return config
 
 
 def _check_pair(source: LatentSVD, target: LatentSVD, what: str = "target") -> None:
@@ -150,27 +166,30 @@ def _pair_quadratic(
     _check_not_degenerate(source, target, "cannot learn from this pair")
     lead = source.lead_shape
     q = build_quadratic(
-        _flat(source.U, lead, 2), _flat(source.S, lead, 1), _flat(source.Vh, lead, 2),
-        _flat(target.U, lead, 2), _flat(target.S, lead, 1), _flat(target.Vh, lead, 2),
-        ks, kt, config.keep_tail, config.weights,
-    )  # fmt: skip
+        _flat(source.U, lead, 2),
+        _flat(source.S, lead, 1),
+        _flat(source.Vh, lead, 2),
+        _flat(target.U, lead, 2),
+        _flat(target.S, lead, 1),
+        _flat(target.Vh, lead, 2),
+        ks,
+        kt,
+        config.keep_tail,
+        config.weights,
+    )
     return q, ks, kt
 
 
 def solve_pair(
     source: LatentSVD, target: LatentSVD, config: AVIConfig | None = None
 ) -> PairSolution:
-    """The exact minimiser of the AVI loss for fixed bases (method.md, "Exact reference").
+    """The exact minimiser of the AVI loss for fixed bases (docs/method.md section 3.2).
 
     One ``(ks + kt)``-sized least-squares solve per matrix, batched.  Its ``loss`` is a lower
     bound of any predictor's training loss on the same pairs and the yardstick of convergence.
     ``target`` may have batch 1 (broadcast over the source batch).
     """
-    config = AVIConfig() if config is None else config
-    if not isinstance(config, AVIConfig):
-        raise SVDEditError(f"config must be an AVIConfig, got {type(config).__name__}.")
-    _check_svd(source, "source")
-    _check_svd(target, "target")
+    config = _check_inputs(source, target, config)
     with single_thread():
         q, ks, kt = _pair_quadratic(source, target, config)
         c, per = q.solve()
@@ -199,7 +218,7 @@ def _check_provenance(provenance: dict[str, object]) -> dict[str, object]:
         out[key] = v
     for key in ("step", "delta"):
         v = provenance.get(key)
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+        if v is not None and not is_integer(v):
             raise SVDEditError(f"{key} must be an integer or None, got {v!r}.")
         out[key] = v
     return out
@@ -213,7 +232,7 @@ def learn_attribute(
     name: str = "attribute",
     **provenance: object,
 ) -> Attribute:
-    """Train the AVI predictor on (source, target) pairs (method.md section 3).
+    """Train the AVI predictor on (source, target) pairs (docs/method.md section 3).
 
     Args:
         source: decomposition of ``x`` ``[B, C, H, W]`` (or video ``[B, C, T, H, W]``); a
@@ -230,17 +249,13 @@ def learn_attribute(
         An :class:`Attribute` with float32 CPU tensors, the loss history, the final loss of
         the stored predictor and the exact optimum of the same loss.
 
-    Works under ``torch.inference_mode()`` (as ComfyUI runs nodes): training re-enables
-    autograd locally.  Deterministic on CPU for a given ``config.seed``.
+    Works under ``torch.inference_mode()`` (as ComfyUI runs nodes): training uses no
+    autograd.  Deterministic on CPU for a given ``config.seed``.
     """
-    config = AVIConfig() if config is None else config
-    if not isinstance(config, AVIConfig):
-        raise SVDEditError(f"config must be an AVIConfig, got {type(config).__name__}.")
+    config = _check_inputs(source, target, config)
     if not isinstance(name, str):
         raise SVDEditError(f"name must be a string, got {type(name).__name__}.")
     prov = _check_provenance(provenance)
-    _check_svd(source, "source")
-    _check_svd(target, "target")
     if progress is not None and not callable(progress):
         raise SVDEditError("progress must be callable as progress(step, total).")
 
@@ -262,16 +277,21 @@ def _train(
         channels = source.channels
         channel = _channel_index(source.lead_shape)
         inputs = predictor_inputs(q.sx, q.sz, channel, channels)
-        base = torch.cat([q.sx, torch.zeros_like(q.sz)], dim=1)
-        scale = q.sx[:, :1].clamp_min(TINY)
+        base, scale = coefficient_frame(q.sx, q.sz)
         init = init_predictor(ks, kt, channels, config.hidden, config.seed, torch.float64)
         if progress is not None:
             progress(0, steps)
         trained, history = train_predictor(
-            q, init, inputs, base, scale, steps, config.lr,
+            q,
+            init,
+            inputs,
+            base,
+            scale,
+            steps,
+            config.lr,
             progress=None if progress is None else (lambda i: progress(i, steps)),
             progress_every=max(1, -(-steps // PROGRESS_CALLS)),
-        )  # fmt: skip
+        )
         stored = {k: v.to(torch.float32).contiguous() for k, v in trained.items()}
         # The loss of the predictor as stored (float32), not of the float64 copy.
         p64 = {k: v.to(torch.float64) for k, v in stored.items()}
@@ -368,15 +388,15 @@ def edit_delta(
         Vhz = target.Vh[..., :kt, :].to(dev, torch.float32).expand(*lead, -1, -1)
         params = {k: v.to(dev) for k, v in attribute.predictor.items()}
         channel = _channel_index(lead).to(dev)
-        c = predict_coefficients(params, sx.reshape(-1, ks), sz.reshape(-1, kt), channel,
-                                 attribute.channels)  # fmt: skip
+        c = predict_coefficients(
+            params, sx.reshape(-1, ks), sz.reshape(-1, kt), channel, attribute.channels
+        )
         a = c[:, :ks].reshape(*lead, ks)
         b = c[:, ks:].reshape(*lead, kt)
         # y - x = sum (a_i - sx_i) E_i + sum b_j F_j (+ the dropped tail without keep_tail).
         delta = reconstruct(Ux, a - sx, Vhx) + reconstruct(Uz, b, Vhz)
         if not attribute.config.keep_tail:
-            x = reconstruct(latent_svd.U.float(), latent_svd.S.float(), latent_svd.Vh.float())
-            delta = delta - (x - reconstruct(Ux, sx, Vhx))
+            delta = delta - (_dense(latent_svd) - reconstruct(Ux, sx, Vhx))
     return delta
 
 
@@ -408,11 +428,47 @@ def apply_attribute(
         return latent_svd
     delta = edit_delta(latent_svd, attribute, target)
     with torch.no_grad():
-        x = reconstruct(latent_svd.U.float(), latent_svd.S.float(), latent_svd.Vh.float())
-        edited = x + s * delta
-        if not bool(torch.isfinite(edited).all()):
-            raise SVDEditError(
-                "the edited latent contains NaN or Inf (strength too large?); lower the strength."
-            )
+        edited = _blend(_dense(latent_svd), delta, s)
         u, sv, vh = torch.linalg.svd(edited, full_matrices=False)
     return LatentSVD(U=u, S=sv, Vh=vh, shape=latent_svd.shape, dtype=latent_svd.dtype)
+
+
+def strength_sweep(
+    latent_svd: LatentSVD,
+    attribute: Attribute,
+    strengths: Sequence[float],
+    target: LatentSVD | None = None,
+) -> list[torch.Tensor]:
+    """The latent edited at every strength, as dense latents: ``x + s * (y - x)``.
+
+    The edit is linear in the strength, so ``y - x`` is computed once and no decomposition
+    is made per strength (docs/method.md section 4).  Each result has the latent's shape and
+    dtype on its device, like ``recompose(apply_attribute(...))``; strength 0 gives the
+    recomposed input exactly.
+    """
+    values = [check_finite_number(s, "strength") for s in strengths]
+    _check_svd(latent_svd, "latent_svd")
+    if all(s == 0.0 for s in values):
+        return [recompose(latent_svd) for _ in values]
+    delta = edit_delta(latent_svd, attribute, target)
+    with torch.no_grad():
+        x = _dense(latent_svd)
+        return [
+            recompose(latent_svd) if s == 0.0 else _blend(x, delta, s).to(latent_svd.dtype)
+            for s in values
+        ]
+
+
+def _dense(svd: LatentSVD) -> torch.Tensor:
+    """The float32 latent ``x`` a decomposition describes (``[..., H, W]``)."""
+    return reconstruct(svd.U.float(), svd.S.float(), svd.Vh.float())
+
+
+def _blend(x: torch.Tensor, delta: torch.Tensor, strength: float) -> torch.Tensor:
+    """``x + strength * delta``, refused when it overflows."""
+    edited = x + strength * delta
+    if not bool(torch.isfinite(edited).all()):
+        raise SVDEditError(
+            "the edited latent contains NaN or Inf (strength too large?); lower the strength."
+        )
+    return edited

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from .errors import SVDEditError
+from .validation import is_finite_number, is_integer
 
 #: Largest accepted values; they keep a hostile attribute file from asking for huge tensors.
 MAX_COMPONENTS = 1024
@@ -16,7 +16,7 @@ MAX_STEPS = 1_000_000
 
 @dataclass(frozen=True)
 class AVIConfig:
-    """Settings of one AVI training run (method.md section 3).
+    """Settings of one AVI training run (docs/method.md section 3).
 
     Attributes:
         ks: source components ``E_i`` the predictor re-weights (clipped to ``min(H, W)``).
@@ -48,14 +48,14 @@ class AVIConfig:
     def __post_init__(self) -> None:
         def integer(name: str, lo: int, hi: int) -> None:
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int):
+            if not is_integer(v):
                 raise SVDEditError(f"AVIConfig.{name} must be an integer, got {v!r}.")
             if not lo <= v <= hi:
                 raise SVDEditError(f"AVIConfig.{name} must be between {lo} and {hi}, got {v}.")
 
         def real(name: str, positive: bool) -> None:
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            if not is_finite_number(v):
                 raise SVDEditError(f"AVIConfig.{name} must be a finite number, got {v!r}.")
             if v < 0 or (positive and v == 0):
                 need = "> 0" if positive else ">= 0"
@@ -82,7 +82,7 @@ class AVIConfig:
 
     @property
     def weights(self) -> tuple[float, float, float, float]:
-        """``(w_target, w_source, w_target_sv, w_source_sv)`` = method.md's ``w1..w4``."""
+        """``(w_target, w_source, w_target_sv, w_source_sv)`` = docs/method.md's ``w1..w4``."""
         return (self.w_target, self.w_source, self.w_target_sv, self.w_source_sv)
 
     def to_dict(self) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 
 from .errors import SVDEditError
-from .validation import check_finite_number, validate_latent
+from .validation import check_finite_number, is_integer, validate_latent
 
 
 # eq=False: field-wise == on tensors raises; identity equality and hashing are safe.
@@ -102,16 +102,6 @@ class LatentSVD:
     def device(self) -> torch.device:
         return self.S.device
 
-    def to(self, device: torch.device | str) -> LatentSVD:
-        """The same decomposition with its factors on ``device``."""
-        return LatentSVD(
-            U=self.U.to(device),
-            S=self.S.to(device),
-            Vh=self.Vh.to(device),
-            shape=self.shape,
-            dtype=self.dtype,
-        )
-
     def select_batch(self, index: int) -> LatentSVD:
         """The decomposition of batch item ``index`` alone (batch size 1)."""
         if not -self.batch <= index < self.batch:
@@ -130,7 +120,7 @@ def _check_rank(rank: int | None, h: int, w: int) -> int:
     r_full = min(h, w)
     if rank is None:
         return r_full
-    if isinstance(rank, bool) or not isinstance(rank, int):
+    if not is_integer(rank):
         raise SVDEditError(f"rank must be an integer or None, got {type(rank).__name__}.")
     if rank == 0:
         return r_full
@@ -199,7 +189,7 @@ def _check_indices(values: Sequence[int], limit: int, what: str) -> list[int]:
         raise SVDEditError(f"{what} must be a list of integers, got {type(values).__name__}.")
     out: list[int] = []
     for v in values:
-        if isinstance(v, bool) or not isinstance(v, int):
+        if not is_integer(v):
             raise SVDEditError(f"{what} must contain integers, got {v!r}.")
         if not 0 <= v < limit:
             raise SVDEditError(f"{what}: {v} is out of range; valid values are 0..{limit - 1}.")

@@ -94,6 +94,19 @@ def predictor_forward(params: dict[str, torch.Tensor], inputs: torch.Tensor) -> 
     return torch.addmm(params["l3.bias"], h, params["l3.weight"].t())
 
 
+def coefficient_frame(sx: torch.Tensor, sz: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(base, scale)`` of ``c = base + scale * o``: ``base = [sx, 0]`` ``[M, ks + kt]`` (the
+    identity edit) and ``scale = sx_1`` ``[M, 1]``, so a zero output ``o`` gives ``a == sx``
+    and ``b == 0`` exactly.  Training (which needs ``o``'s gradient) and prediction both
+    build the coefficients from this frame through :func:`coefficients`."""
+    return torch.cat([sx, torch.zeros_like(sz)], dim=1), sx[:, :1].clamp_min(TINY)
+
+
+def coefficients(o: torch.Tensor, base: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """``c = base + scale * o``: ``[M, ks + kt]`` with ``a`` first."""
+    return torch.addcmul(base, scale, o)
+
+
 def predict_coefficients(
     params: dict[str, torch.Tensor],
     sx: torch.Tensor,
@@ -101,11 +114,7 @@ def predict_coefficients(
     channel: torch.Tensor,
     channels: int,
 ) -> torch.Tensor:
-    """Coefficients ``c = (a, b)``: ``[M, ks + kt]`` with ``a`` first.
-
-    ``c = [sx, 0] + sx_1 * o``: the identity edit plus the MLP's correction, so a zero
-    output layer gives ``a == sx`` and ``b == 0`` exactly.
-    """
+    """Coefficients ``c = (a, b)``: ``[M, ks + kt]`` with ``a`` first (the identity edit plus
+    the MLP's correction, :func:`coefficient_frame`)."""
     o = predictor_forward(params, predictor_inputs(sx, sz, channel, channels))
-    base = torch.cat([sx, torch.zeros_like(sz)], dim=1)
-    return base + sx[:, :1].clamp_min(TINY) * o
+    return coefficients(o, *coefficient_frame(sx, sz))

@@ -159,6 +159,19 @@ def build_quadratic(
     )
     e = w1 * nz / z2 + w2 * nx / x2 + w3 * sz2 / sz2c + w4 * sx2 / sx2c
     return QuadraticLoss(
-        ks=ks, kt=kt, weights=weights, K=K, hx=hx, hz=hz, nx=nx, nz=nz, x2=x2, z2=z2,
-        sx=sx, sz=sz, A=A, g=g, e=e,
-    )  # fmt: skip
+        ks=ks,
+        kt=kt,
+        weights=weights,
+        K=K,
+        hx=hx,
+        hz=hz,
+        nx=nx,
+        nz=nz,
+        x2=x2,
+        z2=z2,
+        sx=sx,
+        sz=sz,
+        A=A,
+        g=g,
+        e=e,
+    )

@@ -6,6 +6,7 @@ import torch
 
 from .decomposition import LatentSVD
 from .errors import SVDEditError
+from .validation import is_integer
 
 
 def subspace_basis(svd: LatentSVD, k: int, side: str = "left") -> torch.Tensor:
@@ -29,7 +30,7 @@ def subspace_distance(a: LatentSVD, b: LatentSVD, k: int, side: str = "left") ->
     Returns:
         ``[B, C]`` (or ``[B, C, T]``) float32 on ``a``'s device.
     """
-    if isinstance(k, bool) or not isinstance(k, int):
+    if not is_integer(k):
         raise SVDEditError(f"k must be an integer, got {type(k).__name__}.")
     if side not in ("left", "right"):
         raise SVDEditError(f"side must be 'left' or 'right', got {side!r}.")

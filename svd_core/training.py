@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import torch
 
-from .predictor import PREDICTOR_KEYS
+from .predictor import PREDICTOR_KEYS, coefficients
 from .quadratic import QuadraticLoss
 
 BETA1 = 0.9
@@ -75,7 +75,8 @@ class FlatPredictor:
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Loss (0-d) and its gradient w.r.t. the flat buffer (``self.grad``, overwritten).
 
-        inputs ``[M, n_in]``, base ``[M, k]``, scale ``[M, 1]``: ``c = base + scale * o``.
+        inputs ``[M, n_in]``; base ``[M, k]`` and scale ``[M, 1]`` from
+        :func:`~svd_core.predictor.coefficient_frame`.
         """
         p, gv = self.views, self.grad_views
         m = base.shape[0]
@@ -86,7 +87,7 @@ class FlatPredictor:
         s2 = torch.sigmoid(h2p)
         h2 = h2p * s2
         o = torch.addmm(p["l3.bias"], h2, p["l3.weight"].t())
-        c = torch.addcmul(base, scale, o)
+        c = coefficients(o, base, scale)
         r = torch.baddbmm(q.g.unsqueeze(-1), q.A, c.unsqueeze(-1)).squeeze(-1)  # A c + g
         # L = mean(c.(Ac + 2g) + e) = mean(c.(r + g)) + mean(e);  dL/dc = 2 r / M (A symmetric).
         loss = ((r + q.g) * c).sum() / m + q.e.mean()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import TypeGuard
 
 import torch
 
@@ -50,9 +51,24 @@ def validate_latent(t: object, what: str = "latent") -> torch.Tensor:
     return t
 
 
+def is_integer(value: object) -> TypeGuard[int]:
+    """``value`` is an ``int`` and not a ``bool`` (which Python counts as an int)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: object) -> TypeGuard[int | float]:
+    """``value`` is an ``int`` or ``float`` and not a ``bool`` (finite or not)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def is_finite_number(value: object) -> TypeGuard[int | float]:
+    """``value`` is a real number (not a ``bool``) and finite."""
+    return is_number(value) and math.isfinite(value)
+
+
 def check_finite_number(value: object, what: str) -> float:
     """Return ``value`` as a float, raising SVDEditError if it is not a finite real number."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if not is_number(value):
         raise SVDEditError(f"{what} must be a number, got {type(value).__name__}.")
     f = float(value)
     if not math.isfinite(f):

@@ -1,4 +1,5 @@
-"""The whole repository stays `ruff check` clean (house style, configured in pyproject.toml)."""
+"""The whole repository stays `ruff check` and `ruff format` clean (house style, configured in
+pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,18 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
 
-def test_ruff_clean() -> None:
+@pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["check", "format"])
+def test_ruff_clean(command: list[str]) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", str(REPO)],
-        capture_output=True, text=True, cwd=REPO, timeout=120,
+        [sys.executable, "-m", "ruff", *command, str(REPO)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -74,8 +74,9 @@ def sample_pairs(w: World, edit: Edit, seeds: Sequence[int], k: int, delta: int)
     return Pairs(tuple(int(s) for s in seeds), x, z)
 
 
-def finish(w: World, tok: torch.Tensor, seeds: Sequence[int], k: int, x_k: torch.Tensor,
-           chunk: int = 256) -> torch.Tensor:
+def finish(
+    w: World, tok: torch.Tensor, seeds: Sequence[int], k: int, x_k: torch.Tensor, chunk: int = 256
+) -> torch.Tensor:
     """Denoise from step k to the end and decode. Returns images [B, 3, 32, 32]."""
     out = []
     for i in range(0, x_k.shape[0], chunk):
@@ -120,8 +121,9 @@ class Score:
         return {k: round(v, 4) for k, v in self.__dict__.items()}
 
 
-def score(edit: Edit, edited: torch.Tensor, source_images: torch.Tensor,
-          source_values: torch.Tensor) -> Score:
+def score(
+    edit: Edit, edited: torch.Tensor, source_images: torch.Tensor, source_values: torch.Tensor
+) -> Score:
     """success: target value read out; identity: every other attribute equal to the source's;
     pixel distance: mean |edited - source| (0..1 scale) over pixels outside the edit region."""
     values, rms = world.read_attributes(edited)

@@ -56,9 +56,13 @@ def _measure() -> dict[str, float]:
     source_values, _ = world.read_attributes(source)
     s = score(edit, edited, source, source_values)
     base = score(edit, source, source, source_values)
-    return {"success": s.success, "identity": s.identity,
-            "pixel_distance_outside": s.pixel_distance_outside,
-            "source_success": base.success, "final_loss": attr.final_loss}
+    return {
+        "success": s.success,
+        "identity": s.identity,
+        "pixel_distance_outside": s.pixel_distance_outside,
+        "source_success": base.success,
+        "final_loss": attr.final_loss,
+    }
 
 
 def main() -> None:
@@ -70,12 +74,23 @@ def main() -> None:
     m = {k: round(v, 6) for k, v in m.items()}
     print(json.dumps(m, indent=1), f"\n{time.time() - t0:.1f}s")
     if args.record:
-        RECORD.write_text(json.dumps({
-            "edit": EDIT_KEY, "seeds": [SEEDS[0], SEEDS[-1]], "strength": STRENGTH,
-            "k": K, "delta": DELTA, "measured": m,
-            # One seed of slack either way: float reductions differ across CPUs/thread counts.
-            "tolerance": round(1.0 / len(SEEDS) + 1e-6, 6),
-        }, indent=1) + "\n")
+        RECORD.write_text(
+            json.dumps(
+                {
+                    "edit": EDIT_KEY,
+                    "seeds": [SEEDS[0], SEEDS[-1]],
+                    "strength": STRENGTH,
+                    "k": K,
+                    "delta": DELTA,
+                    "measured": m,
+                    # One seed of slack either way: float reductions differ across CPUs and
+                    # thread counts.
+                    "tolerance": round(1.0 / len(SEEDS) + 1e-6, 6),
+                },
+                indent=1,
+            )
+            + "\n"
+        )
 
 
 if __name__ == "__main__":

@@ -47,13 +47,24 @@ class EditRun:
     and learned attributes are kept in memory between passes.
     """
 
-    def __init__(self, w: World, edit: Edit, k: int, delta: int, test_seeds: list[int],
-                 config: svd_core.AVIConfig, res: dict, log) -> None:
+    def __init__(
+        self,
+        w: World,
+        edit: Edit,
+        k: int,
+        delta: int,
+        test_seeds: list[int],
+        config: svd_core.AVIConfig,
+        res: dict,
+        log,
+    ) -> None:
         self.w, self.edit, self.k, self.delta, self.seeds = w, edit, k, delta, test_seeds
         self.config, self.res, self.log = config, res, log
         res.setdefault("rows", {})
-        res["title"] = (f"{edit.attribute}: prompt \"{world.caption(edit.source_tokens)}\" -> "
-                        f"\"{world.caption(edit.target_tokens)}\"")
+        res["title"] = (
+            f'{edit.attribute}: prompt "{world.caption(edit.source_tokens)}" -> '
+            f'"{world.caption(edit.target_tokens)}"'
+        )
         self._attrs: dict[str, object] = {}
         self._ready = False
 
@@ -73,8 +84,10 @@ class EditRun:
             self._attrs[name] = learn(self.train, cfg, self.edit, self.k, self.delta)
             if name == "base":
                 att = self._attrs[name]
-                self.res["attribute_loss"] = {"final_loss": round(att.final_loss, 6),
-                                              "optimum_loss": round(att.optimum_loss, 6)}
+                self.res["attribute_loss"] = {
+                    "final_loss": round(att.final_loss, 6),
+                    "optimum_loss": round(att.optimum_loss, 6),
+                }
         return self._attrs[name]
 
     def row_makers(self) -> dict:
@@ -86,8 +99,9 @@ class EditRun:
         cfg = self.config
 
         def avi(a: float, name: str = "base", c: svd_core.AVIConfig = cfg, own: bool = True):
-            return lambda: finish(w, src, seeds, k,
-                                  apply(self.attribute(name, c), self.test, a, own_target=own))
+            return lambda: finish(
+                w, src, seeds, k, apply(self.attribute(name, c), self.test, a, own_target=own)
+            )
 
         makers = {
             "source prompt (no edit)": lambda: self.source_images,
@@ -95,8 +109,9 @@ class EditRun:
             f"prompt switch at step {k}": lambda: finish(w, tgt, seeds, k, x),
         }
         for a in RAW_STRENGTHS:
-            makers[f"raw difference x+{a:g}(z-x)"] = (
-                lambda a=a: finish(w, src, seeds, k, x + a * (z - x)))
+            makers[f"raw difference x+{a:g}(z-x)"] = lambda a=a: finish(
+                w, src, seeds, k, x + a * (z - x)
+            )
         for a in STRENGTHS:
             makers[f"AVI strength {a:g}"] = avi(a)
         makers["AVI strength 1, stored target"] = avi(1.0, own=False)
@@ -127,10 +142,19 @@ class EditRun:
 
 
 #: Rows computed first for every edit, then the rest (so a cut-short run has the core table).
-CORE_ROWS = ("source prompt (no edit)", "target prompt alone", "prompt switch at step {k}",
-             "raw difference x+1(z-x)", "AVI strength 1", "AVI strength 2",
-             "AVI without L1 (target)", "AVI without L2 (source)", "AVI without L3 (target sv)",
-             "AVI without L4 (source sv)", "AVI keep_tail off")
+CORE_ROWS = (
+    "source prompt (no edit)",
+    "target prompt alone",
+    "prompt switch at step {k}",
+    "raw difference x+1(z-x)",
+    "AVI strength 1",
+    "AVI strength 2",
+    "AVI without L1 (target)",
+    "AVI without L2 (source)",
+    "AVI without L3 (target sv)",
+    "AVI without L4 (source sv)",
+    "AVI keep_tail off",
+)
 
 
 def observation_neighbourhood(w: World, seeds: list[int], kdim: int) -> dict:
@@ -150,14 +174,20 @@ def observation_neighbourhood(w: World, seeds: list[int], kdim: int) -> dict:
         nxt = svd_core.subspace_distance(svds[i], svds[i + 1], kdim).mean().item()
         shifted = svd_core.decompose(torch.roll(lat[i + 1], 1, dims=0))
         other = svd_core.subspace_distance(svds[i + 1], shifted, kdim).mean().item()
-        per_step.append({"step": i, "to_next_step": round(nxt, 4),
-                         "other_seed_same_step": round(other, 4)})
-    return {"k": kdim, "random_subspaces": round(random_d, 4),
-            "max_possible": round(math.sqrt(kdim) * math.pi / 2, 4), "steps": per_step}
+        per_step.append(
+            {"step": i, "to_next_step": round(nxt, 4), "other_seed_same_step": round(other, 4)}
+        )
+    return {
+        "k": kdim,
+        "random_subspaces": round(random_d, 4),
+        "max_possible": round(math.sqrt(kdim) * math.pi / 2, 4),
+        "steps": per_step,
+    }
 
 
-def observation_components(w: World, seeds: list[int], steps: tuple[int, ...], n_comp: int,
-                           factor: float, log) -> dict:
+def observation_components(
+    w: World, seeds: list[int], steps: tuple[int, ...], n_comp: int, factor: float, log
+) -> dict:
     """Observations 2 and 3: scale one singular value (all channels) at a step, continue,
     count how often each attribute changes; then compare the rankings between steps."""
     tok = torch.zeros(len(world.ATTRIBUTES), dtype=torch.long)
@@ -178,11 +208,18 @@ def observation_components(w: World, seeds: list[int], steps: tuple[int, ...], n
         per = {}
         for s in steps:
             col = torch.tensor([table[s][i][a] for i in range(n_comp)])
-            per[str(s)] = {"order": torch.argsort(col, descending=True, stable=True).tolist(),
-                      "top_rate": round(col.max().item(), 4)}
+            per[str(s)] = {
+                "order": torch.argsort(col, descending=True, stable=True).tolist(),
+                "top_rate": round(col.max().item(), 4),
+            }
         ranking[name] = per
-    return {"factor": factor, "steps": list(steps), "components": n_comp,
-            "change_rate": {str(s): v for s, v in table.items()}, "ranking": ranking}
+    return {
+        "factor": factor,
+        "steps": list(steps),
+        "components": n_comp,
+        "change_rate": {str(s): v for s, v in table.items()},
+        "ranking": ranking,
+    }
 
 
 def caption_following(w: World, n: int, log) -> dict:
@@ -197,11 +234,15 @@ def caption_following(w: World, n: int, log) -> dict:
         imgs.append(w.decode(lat))
     vals, rms = world.read_attributes(torch.cat(imgs))
     ok = vals == pick
-    res = {"prompts": n, "all_attributes": round(ok.all(1).float().mean().item(), 4),
-           "per_attribute": {nm: round(ok[:, i].float().mean().item(), 4)
-                             for i, nm in enumerate(world.NAMES)},
-           "mean_attribute": round(ok.float().mean().item(), 4),
-           "readout_rms": round(rms.mean().item(), 4)}
+    res = {
+        "prompts": n,
+        "all_attributes": round(ok.all(1).float().mean().item(), 4),
+        "per_attribute": {
+            nm: round(ok[:, i].float().mean().item(), 4) for i, nm in enumerate(world.NAMES)
+        },
+        "mean_attribute": round(ok.float().mean().item(), 4),
+        "readout_rms": round(rms.mean().item(), 4),
+    }
     # Single-attribute prompts: does the one named attribute show?
     single = []
     for i, a in enumerate(world.ATTRIBUTES):
@@ -218,22 +259,31 @@ def caption_following(w: World, n: int, log) -> dict:
 
 def fmt_table(edit_key: str, res: dict) -> str:
     loss = res.get("attribute_loss", {"final_loss": math.nan, "optimum_loss": math.nan})
-    lines = [f"### {edit_key}: {res['title']}", "",
-             f"AVI training loss {loss['final_loss']:.4f} "
-             f"(exact optimum {loss['optimum_loss']:.4f}).", "",
-             "| method | edit success | identity kept | pixel distance outside | readout RMS |",
-             "|---|---|---|---|---|"]
+    lines = [
+        f"### {edit_key}: {res['title']}",
+        "",
+        f"AVI training loss {loss['final_loss']:.4f} (exact optimum {loss['optimum_loss']:.4f}).",
+        "",
+        "| method | edit success | identity kept | pixel distance outside | readout RMS |",
+        "|---|---|---|---|---|",
+    ]
     for name, r in res["rows"].items():
-        lines.append(f"| {name} | {r['success']:.1%} | {r['identity']:.1%} | "
-                     f"{r['pixel_distance_outside']:.4f} | {r['readout_rms']:.4f} |")
+        lines.append(
+            f"| {name} | {r['success']:.1%} | {r['identity']:.1%} | "
+            f"{r['pixel_distance_outside']:.4f} | {r['readout_rms']:.4f} |"
+        )
     return "\n".join(lines)
 
 
 def render(results: dict) -> str:
     m = results["meta"]
     cf = results.get("caption_following") or {
-        "prompts": 0, "all_attributes": math.nan, "mean_attribute": math.nan,
-        "per_attribute": {}, "single_attribute_prompts": math.nan}
+        "prompts": 0,
+        "all_attributes": math.nan,
+        "mean_attribute": math.nan,
+        "per_attribute": {},
+        "single_attribute_prompts": math.nan,
+    }
     out = [
         f"Run: {m['date']} on {m['machine']}, {m['seconds']:.0f} s, {m['test_seeds']} held-out "
         f"seeds, {m['train_seeds']} training seeds, N={m['steps']} DDIM steps, CFG {m['cfg']}, "
@@ -252,37 +302,50 @@ def render(results: dict) -> str:
     if "observation_1" not in results:
         return "\n".join(out)
     o1 = results["observation_1"]
-    out += ["#### Observation 1: small neighbourhood",
-            "",
-            f"Grassmann distance of the top-{o1['k']} left singular subspaces, mean over seeds "
-            f"and channels (random {o1['k']}-dim subspaces of R^16: {o1['random_subspaces']:.3f}; "
-            f"maximum {o1['max_possible']:.3f}).",
-            "",
-            "| step i | d(step i, step i+1) | d(seed, other seed) at step i+1 |",
-            "|---|---|---|"]
+    out += [
+        "#### Observation 1: small neighbourhood",
+        "",
+        f"Grassmann distance of the top-{o1['k']} left singular subspaces, mean over seeds "
+        f"and channels (random {o1['k']}-dim subspaces of R^16: {o1['random_subspaces']:.3f}; "
+        f"maximum {o1['max_possible']:.3f}).",
+        "",
+        "| step i | d(step i, step i+1) | d(seed, other seed) at step i+1 |",
+        "|---|---|---|",
+    ]
     for r in o1["steps"]:
         out.append(f"| {r['step']} | {r['to_next_step']:.3f} | {r['other_seed_same_step']:.3f} |")
     if "observation_2_3" not in results:
         return "\n".join(out)
     o2 = results["observation_2_3"]
-    out += ["", "#### Observations 2 and 3: which component changes which attribute",
-            "",
-            f"Scale singular value i (0 = largest) by {o2['factor']} in every channel at a step, "
-            "finish with the empty prompt, read out: fraction of seeds whose attribute changed.",
-            ""]
+    out += [
+        "",
+        "#### Observations 2 and 3: which component changes which attribute",
+        "",
+        f"Scale singular value i (0 = largest) by {o2['factor']} in every channel at a step, "
+        "finish with the empty prompt, read out: fraction of seeds whose attribute changed.",
+        "",
+    ]
     for s in o2["steps"]:
-        out += [f"Step {s} of {results['meta']['steps']}:", "",
-                "| component | " + " | ".join(world.NAMES) + " |",
-                "|---" * (len(world.NAMES) + 1) + "|"]
+        out += [
+            f"Step {s} of {results['meta']['steps']}:",
+            "",
+            "| component | " + " | ".join(world.NAMES) + " |",
+            "|---" * (len(world.NAMES) + 1) + "|",
+        ]
         for i, rates in enumerate(o2["change_rate"][str(s)]):
             out.append(f"| {i} | " + " | ".join(f"{v:.0%}" for v in rates) + " |")
         out.append("")
-    out += ["Ranking of components by change rate (most effective first) per step:", "",
-            "| attribute | " + " | ".join(f"step {s}" for s in o2["steps"]) + " |",
-            "|---" * (len(o2["steps"]) + 1) + "|"]
+    out += [
+        "Ranking of components by change rate (most effective first) per step:",
+        "",
+        "| attribute | " + " | ".join(f"step {s}" for s in o2["steps"]) + " |",
+        "|---" * (len(o2["steps"]) + 1) + "|",
+    ]
     for name, per in o2["ranking"].items():
-        cells = [" ".join(map(str, per[str(s)]["order"][:4]))
-                 + f" ({per[str(s)]['top_rate']:.0%})" for s in o2["steps"]]
+        cells = [
+            " ".join(map(str, per[str(s)]["order"][:4])) + f" ({per[str(s)]['top_rate']:.0%})"
+            for s in o2["steps"]
+        ]
         out.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(out)
 
@@ -292,8 +355,12 @@ def write_readme(text: str) -> None:
     body = README.read_text() if README.exists() else f"# Semantic benchmark\n\n{start}\n{end}\n"
     if start not in body:
         body += f"\n{start}\n{end}\n"
-    body = re.sub(re.escape(start) + ".*?" + re.escape(end),
-                  lambda _: f"{start}\n{text}\n{end}", body, flags=re.S)
+    body = re.sub(
+        re.escape(start) + ".*?" + re.escape(end),
+        lambda _: f"{start}\n{text}\n{end}",
+        body,
+        flags=re.S,
+    )
     README.write_text(body)
 
 
@@ -303,14 +370,23 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=6, help="edit step (default round(0.3 N))")
     ap.add_argument("--delta", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--resume", action="store_true",
-                    help="keep the sections already in results.json (a cut-short run)")
+    ap.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the sections already in results.json (a cut-short run)",
+    )
     ap.add_argument("--quick", action="store_true", help="16 seeds, prints, writes nothing")
-    ap.add_argument("--observations-only", action="store_true",
-                    help="only the paper's three observations, into observations.json "
-                    "(can run beside the main run; the main run merges the file)")
-    ap.add_argument("--captions-only", action="store_true",
-                    help="only caption following, into captions.json (merged likewise)")
+    ap.add_argument(
+        "--observations-only",
+        action="store_true",
+        help="only the paper's three observations, into observations.json "
+        "(can run beside the main run; the main run merges the file)",
+    )
+    ap.add_argument(
+        "--captions-only",
+        action="store_true",
+        help="only caption following, into captions.json (merged likewise)",
+    )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     n = 16 if args.quick else args.seeds
@@ -347,9 +423,14 @@ def main() -> None:
         results["meta"] = {
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "machine": f"{platform.machine()} CPU, {torch.get_num_threads()} threads (shared)",
-            "seconds": round(elapsed + time.time() - start, 1), "test_seeds": n,
-            "train_seeds": len(TRAIN_SEEDS), "steps": w.steps, "cfg": w.cfg, "k": args.k,
-            "delta": args.delta, "config": BASE_CONFIG.to_dict(),
+            "seconds": round(elapsed + time.time() - start, 1),
+            "test_seeds": n,
+            "train_seeds": len(TRAIN_SEEDS),
+            "steps": w.steps,
+            "cfg": w.cfg,
+            "k": args.k,
+            "delta": args.delta,
+            "config": BASE_CONFIG.to_dict(),
         }
         if not args.quick:
             RESULTS.write_text(json.dumps(results, indent=1))
@@ -370,7 +451,8 @@ def main() -> None:
         save()
     if "observation_2_3" not in results:
         results["observation_2_3"] = observation_components(
-            w, test_seeds[: min(n, 32)], (4, 6, 8), 8, 2.0, log)
+            w, test_seeds[: min(n, 32)], (4, 6, 8), 8, 2.0, log
+        )
         save()
     for run in runs.values():
         run.compute(list(run.row_makers()), save)

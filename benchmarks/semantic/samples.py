@@ -1,6 +1,6 @@
 """Quick look at the model: caption following on a few prompts, and a PNG grid.
 
-    python -m benchmarks.semantic.samples --n 32 --png samples.png
+python -m benchmarks.semantic.samples --n 32 --png samples.png
 """
 
 from __future__ import annotations
@@ -42,9 +42,11 @@ def main() -> None:
     imgs = w.decode(w.run(pick + 1, list(range(70_000, 70_000 + args.n))))
     vals, rms = world.read_attributes(imgs)
     ok = vals == pick
-    print(f"cfg {args.cfg}: all {ok.all(1).float().mean():.3f} per attribute "
-          f"{[round(v, 3) for v in ok.float().mean(0).tolist()]} rms {rms.mean():.3f} "
-          f"({time.time() - t0:.0f}s)")
+    print(
+        f"cfg {args.cfg}: all {ok.all(1).float().mean():.3f} per attribute "
+        f"{[round(v, 3) for v in ok.float().mean(0).tolist()]} rms {rms.mean():.3f} "
+        f"({time.time() - t0:.0f}s)"
+    )
     if args.png:
         grid_png(imgs, args.png)
 

@@ -56,8 +56,13 @@ def train_ae(minutes: float, seed: int) -> tuple[AutoEncoder, dict]:
         rec = ae.decode(ae.encode(images))
     read, _ = world.read_attributes(rec)
     acc = (read == combos).all(1).float().mean().item()
-    info = {"steps": step, "seconds": round(time.time() - start), "losses": losses,
-            "reconstruction_readout_accuracy": acc, "scale": ae.scale.item()}
+    info = {
+        "steps": step,
+        "seconds": round(time.time() - start),
+        "losses": losses,
+        "reconstruction_readout_accuracy": acc,
+        "scale": ae.scale.item(),
+    }
     print(f"ae done: {step} steps, readout accuracy on reconstructions {acc:.4f}", flush=True)
     return ae, info
 
@@ -70,10 +75,19 @@ def drop_tokens(combos: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return tok * keep
 
 
-def train_unet(ae: AutoEncoder, minutes: float, seed: int, checkpoint_seconds: float,
-               meta: dict, batch: int, init: UNet | None = None, step0: int = 0,
-               lr: float = 1.5e-3, lr_end: float = 1.0, out: Path = WEIGHTS,
-               ) -> tuple[UNet, dict]:
+def train_unet(
+    ae: AutoEncoder,
+    minutes: float,
+    seed: int,
+    checkpoint_seconds: float,
+    meta: dict,
+    batch: int,
+    init: UNet | None = None,
+    step0: int = 0,
+    lr: float = 1.5e-3,
+    lr_end: float = 1.0,
+    out: Path = WEIGHTS,
+) -> tuple[UNet, dict]:
     """Epsilon-prediction training; ``init`` continues from saved (EMA) weights.
 
     The learning rate warms up over 100 steps, then follows a cosine over the run's wall time
@@ -114,15 +128,21 @@ def train_unet(ae: AutoEncoder, minutes: float, seed: int, checkpoint_seconds: f
         run_loss += loss.item()
         if step % 100 == 0:
             losses.append((step, round(run_loss / 100, 5)))
-            print(f"unet step {step} loss {run_loss / 100:.5f} t={time.time() - start:.0f}s",
-                  flush=True)
+            print(
+                f"unet step {step} loss {run_loss / 100:.5f} t={time.time() - start:.0f}s",
+                flush=True,
+            )
             run_loss = 0.0
         if time.time() - last_ckpt > checkpoint_seconds:
             save_world(ae, ema, out, {"unet_steps": str(step), **meta})
             last_ckpt = time.time()
     save_world(ae, ema, out, {"unet_steps": str(step), **meta})
-    return ema, {"steps": step, "batch": batch, "seconds": round(time.time() - start),
-                 "losses": losses}
+    return ema, {
+        "steps": step,
+        "batch": batch,
+        "seconds": round(time.time() - start),
+        "losses": losses,
+    }
 
 
 def main() -> None:
@@ -134,12 +154,23 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=1.5e-3)
-    ap.add_argument("--lr-end", type=float, default=1.0,
-                    help="final learning rate as a fraction of --lr (cosine over the run)")
-    ap.add_argument("--out", type=Path, default=WEIGHTS,
-                    help="where to write the weights (default: the committed file)")
-    ap.add_argument("--resume", action="store_true",
-                    help="keep the saved autoencoder and continue the saved UNet")
+    ap.add_argument(
+        "--lr-end",
+        type=float,
+        default=1.0,
+        help="final learning rate as a fraction of --lr (cosine over the run)",
+    )
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=WEIGHTS,
+        help="where to write the weights (default: the committed file)",
+    )
+    ap.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the saved autoencoder and continue the saved UNet",
+    )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     meta = {"seed": str(args.seed), "format": "semantic-world-1"}
@@ -159,8 +190,19 @@ def main() -> None:
         log["ae"] = ae_info
         init, step0 = None, 0
         save_world(ae, UNet(), args.out, {"unet_steps": "0", **meta})
-    unet, unet_info = train_unet(ae, args.unet_minutes, args.seed, args.checkpoint_seconds,
-                                 meta, args.batch, init, step0, args.lr, args.lr_end, args.out)
+    unet, unet_info = train_unet(
+        ae,
+        args.unet_minutes,
+        args.seed,
+        args.checkpoint_seconds,
+        meta,
+        args.batch,
+        init,
+        step0,
+        args.lr,
+        args.lr_end,
+        args.out,
+    )
     run_args = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
     log.setdefault("runs", []).append({"args": run_args, "unet": unet_info})
     log_path.write_text(json.dumps(log, indent=1))

@@ -1,5 +1,5 @@
 """The analysis nodes: see the latent's singular values, components, subspace distances and
-strength strips (issue 5). Registered by the pack through ``ANALYSIS_NODES``."""
+strength strips. Registered by the pack through ``ANALYSIS_NODES``."""
 
 from __future__ import annotations
 

@@ -87,11 +87,6 @@ class SingularComponentsPreview(io.ComfyNode):
 
         def draw() -> torch.Tensor:
             chosen = parse_index_list(channels, svd.channels, "channels", empty_means_all=True)
-            if count > svd.rank:
-                raise ValueError(
-                    f"count {count} is more than the {svd.rank} components this decomposition "
-                    f"keeps: use 1..{svd.rank}."
-                )
             select_matrices(svd.S, svd, batch_index, frame)  # clear range errors first
             # One item only, so only the drawn components are materialised.
             item = svd.select_batch(batch_index)

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
 DPI = 100
 MIN_SIDE = 128
@@ -67,12 +68,71 @@ def check_size(width: int, height: int) -> None:
             )
 
 
-def new_figure(width: int, height: int) -> Figure:
-    """A figure of exactly width x height pixels on its own Agg canvas (constrained layout)."""
+def new_figure(width: int, height: int, constrained: bool = True) -> Figure:
+    """A figure of exactly width x height pixels on its own Agg canvas.
+
+    ``constrained``: matplotlib's constrained layout, right for a figure of one or two axes;
+    panel grids place their axes with :func:`panel_grid` instead (constrained layout measures
+    every tick label of every panel and cost seconds on a 16-channel grid).
+    """
     check_size(width, height)
-    fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, layout="constrained")
+    layout = "constrained" if constrained else None
+    fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, layout=layout)
     FigureCanvasAgg(fig)
     return fig
+
+
+def panel_grid(
+    fig: Figure,
+    rows: int,
+    cols: int,
+    margins: tuple[int, int, int, int],
+    gaps: tuple[int, int],
+    square: bool = False,
+) -> np.ndarray:
+    """A ``rows x cols`` array of axes placed with fixed pixel margins and gaps.
+
+    margins: ``(left, right, top, bottom)`` pixels around the grid (room for the outer
+    labels, the title, a colour bar); gaps: ``(between columns, between rows)`` pixels (room
+    for a panel's tick labels and the next panel's title). On figures too small for them the
+    margins shrink to half of each side at most, and the gaps to half of what is left, so the
+    panels always keep a quarter. ``square``: square panels (heat maps of square matrices),
+    the grid centred in the space left over.
+    """
+    width, height = fig.bbox.width, fig.bbox.height
+    left, right, top, bottom = margins
+    col_gap, row_gap = gaps
+    left, right, col_gap, panel_w = _fit(width, left, right, col_gap, cols)
+    top, bottom, row_gap, panel_h = _fit(height, top, bottom, row_gap, rows)
+    if square:
+        side = min(panel_w, panel_h)
+        extra_x, extra_y = cols * (panel_w - side) / 2.0, rows * (panel_h - side) / 2.0
+        left, right, top, bottom = left + extra_x, right + extra_x, top + extra_y, bottom + extra_y
+        panel_w = panel_h = side
+    return fig.subplots(
+        rows,
+        cols,
+        squeeze=False,
+        gridspec_kw={
+            "left": left / width,
+            "right": 1.0 - right / width,
+            "top": 1.0 - top / height,
+            "bottom": bottom / height,
+            "wspace": col_gap / panel_w,
+            "hspace": row_gap / panel_h,
+        },
+    )
+
+
+def _fit(
+    size: float, before: float, after: float, gap: float, count: int
+) -> tuple[float, float, float, float]:
+    """Margins, gap and panel size in pixels along one side of :func:`panel_grid`."""
+    shrink = min(1.0, 0.5 * size / ((before + after) or 1.0))
+    before, after = before * shrink, after * shrink
+    rest = size - before - after
+    gap = gap * min(1.0, 0.5 * rest / ((gap * (count - 1)) or 1.0))
+    return before, after, gap, (rest - gap * (count - 1)) / count
 
 
 def render(fig: Figure, width: int, height: int) -> torch.Tensor:
@@ -133,9 +193,9 @@ def spectrum_figure(
     if len(numbers) != channels:
         raise ValueError("spectrum_figure needs one channel number per row")
     with figure_style():
-        fig = new_figure(width, height)
+        fig = new_figure(width, height, constrained=False)
         rows, cols = _grid(channels)
-        axes = fig.subplots(rows, cols, squeeze=False)
+        axes = panel_grid(fig, rows, cols, margins=(62, 12, 44, 36), gaps=(44, 38))
         for c in range(rows * cols):
             ax = axes[c // cols][c % cols]
             if c >= channels:
@@ -148,10 +208,19 @@ def spectrum_figure(
             # A log axis needs a positive value (an empty latent's channels are all zero).
             if any(bool((values[c] > 0).any()) for values in spectra):
                 ax.set_yscale("log")
+                # Decades only: minor ticks on 16 log axes cost most of the drawing time.
+                ax.yaxis.set_minor_locator(NullLocator())
             else:
-                ax.text(0.5, 0.5, "all singular values are 0", transform=ax.transAxes,
-                        ha="center", va="center")  # fmt: skip
-            ax.set_title(f"channel {numbers[c]}")
+                ax.text(
+                    0.5,
+                    0.5,
+                    "all singular values are 0",
+                    transform=ax.transAxes,
+                    ha="center",
+                    va="center",
+                )
+            # A fixed title height (y=1): automatic placement measures every tick label.
+            ax.set_title(f"channel {numbers[c]}", y=1.0, pad=3.0)
             ax.grid(True, which="major", alpha=0.3)
             if c % cols == 0:
                 ax.set_ylabel("singular value $s_i$")
@@ -191,8 +260,9 @@ def components_figure(
     data = components.detach().to("cpu", torch.float64).numpy()
     vmax = float(np.abs(data).max()) or 1.0
     with figure_style():
-        fig = new_figure(width, height)
-        axes = fig.subplots(rows, n, squeeze=False)
+        fig = new_figure(width, height, constrained=False)
+        # Square tiles (most latents are square); the channel labels read horizontally.
+        axes = panel_grid(fig, rows, n, margins=(70, 100, 44, 8), gaps=(56, 16), square=True)
         image = None
         for r in range(rows):
             for i in range(n):
@@ -201,11 +271,14 @@ def components_figure(
                 ax.set_xticks([])
                 ax.set_yticks([])
                 s = float(singular_values[r, i])
-                ax.set_title(f"i={i + 1}  s={s:.3g}", fontsize=7)
+                ax.set_title(f"i={i + 1}  s={s:.3g}", fontsize=7, y=1.0, pad=2.0)
                 if i == 0:
-                    ax.set_ylabel(f"channel {channels[r]}")
+                    ax.set_ylabel(f"channel {channels[r]}", rotation=0, ha="right", va="center")
         label = "$s_i u_i v_i^T$" if weighted else "$u_i v_i^T$"
-        fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, label=f"component value {label}")
+        # The colour bar sits in the grid's right margin (fixed pixels, like the grid).
+        w = fig.bbox.width
+        bar = fig.add_axes((1.0 - min(84.0 / w, 0.2), 0.1, min(12.0 / w, 0.03), 0.8))
+        fig.colorbar(image, cax=bar, label=f"component value {label}")
         fig.suptitle(title or f"Top {n} rank-1 components {label} per channel")
     return fig
 
@@ -230,8 +303,8 @@ def distance_figure(
     x = np.arange(channels)
     maximum = (math.pi / 2.0) * math.sqrt(k)
     with figure_style():
-        fig = new_figure(width, height)
-        ax = fig.add_subplot()
+        fig = new_figure(width, height, constrained=False)
+        ax = panel_grid(fig, 1, 1, margins=(64, 16, 36, 44), gaps=(0, 0))[0][0]
         bars = ax.bar(x, data.mean(axis=0), color="tab:blue", label=f"distance, top-{k} subspaces")
         ax.bar_label(bars, fmt="%.3g", fontsize=7, padding=2)
         if data.shape[0] > 1:

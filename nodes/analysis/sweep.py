@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import comfy.model_management
-import comfy.utils
 import torch
 from comfy_api.latest import io
 
-from ...svd_core import apply_attribute, recompose
+from ...svd_core import strength_sweep
 from ..common import as_attribute, as_singular, latent_device, run_or_explain
-from ..compat import search_aliases
+from ..parsing import parse_strengths
 from ..types import AttributeType, LatentSVDType, SingularLatent
 from .common import CATEGORY
-from .strengths import parse_strengths
 
 NODE = "Attribute Strength Sweep"
 
@@ -60,8 +57,8 @@ class AttributeStrengthSweep(io.ComfyNode):
                 ),
                 AttributeType.Input(
                     "attribute",
-                    tooltip="The learned attribute (from 'Learn Attribute From Pair' or "
-                    "'Load Singular Attribute').",
+                    tooltip="The learned attribute (from 'Learn Attribute from Pair' or "
+                    "'Load Singular Value Attribute').",
                 ),
                 io.String.Input(
                     "strengths",
@@ -107,15 +104,8 @@ class AttributeStrengthSweep(io.ComfyNode):
             else as_singular(NODE, target_latent_svd, "target_latent_svd").svd
         )
         values = run_or_explain(NODE, lambda: parse_strengths(strengths))
-        bar = comfy.utils.ProgressBar(len(values))
-        edits: list[torch.Tensor] = []
-        for i, strength in enumerate(values):
-            comfy.model_management.throw_exception_if_processing_interrupted()
-            edited = run_or_explain(
-                NODE, lambda s=strength: apply_attribute(value.svd, attr, target, s)
-            )
-            # recompose returns the source dtype: the same rounding as Apply + Recompose.
-            edits.append(recompose(edited).to(latent_device(), torch.float32))
-            bar.update_absolute(i + 1, len(values))
-        samples = interleave(edits)
+        # One edit y - x for every strength (the edit is linear in it); each result is in the
+        # source dtype first: the same rounding as Apply + Recompose.
+        edits = run_or_explain(NODE, lambda: strength_sweep(value.svd, attr, values, target))
+        samples = interleave([e.to(latent_device(), torch.float32) for e in edits])
         return io.NodeOutput(sweep_latent(value, samples, len(values)), len(values))

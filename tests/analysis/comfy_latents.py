@@ -33,5 +33,7 @@ def latent_with_left_basis(basis: torch.Tensor, channels: int, width: int) -> to
 def orthogonal_pair(h: int, w: int, k: int, channels: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Two latents whose top-k left subspaces are orthogonal in every channel."""
     q, _ = torch.linalg.qr(torch.randn(h, h, generator=torch.Generator().manual_seed(7)))
-    return (latent_with_left_basis(q[:, :k], channels, w),
-            latent_with_left_basis(q[:, k:2 * k], channels, w))  # fmt: skip
+    return (
+        latent_with_left_basis(q[:, :k], channels, w),
+        latent_with_left_basis(q[:, k : 2 * k], channels, w),
+    )

@@ -119,8 +119,11 @@ def test_an_all_zero_channel_gets_a_linear_axis_and_a_note(figures, recwarn) -> 
 def test_panel_titles_follow_the_chosen_channels_and_sizes_are_bounded(figures) -> None:
     s = decompose(_latent(7, (1, 3, 8, 8))).S[0]
     fig = figures.spectrum_figure([s], ["x"], 400, 300, channel_numbers=[4, 9, 11])
-    assert [ax.get_title() for ax in fig.axes if ax.lines] == ["channel 4", "channel 9",
-                                                               "channel 11"]  # fmt: skip
+    assert [ax.get_title() for ax in fig.axes if ax.lines] == [
+        "channel 4",
+        "channel 9",
+        "channel 11",
+    ]
     many = torch.ones(figures.MAX_PANELS + 1, 4)
     with pytest.raises(ValueError, match="pick channels with the 'channels' input"):
         figures.spectrum_figure([many], ["x"], 400, 300)

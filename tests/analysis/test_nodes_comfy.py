@@ -50,23 +50,49 @@ def _decomposed(files: dict[str, Any], *names: str) -> dict[str, Any]:
 
 
 def _spectrum(src: str, second: str | None = None, **kw: Any) -> dict[str, Any]:
-    inputs = {"latent_svd": [src, 0], "label": "source", "max_index": 0, "channels": "",
-              "batch_index": 0,
-              "frame": 0, "title": "", "second_label": "target", **SIZE, **kw}  # fmt: skip
+    inputs = {
+        "latent_svd": [src, 0],
+        "label": "source",
+        "max_index": 0,
+        "channels": "",
+        "batch_index": 0,
+        "frame": 0,
+        "title": "",
+        "second_label": "target",
+        **SIZE,
+        **kw,
+    }
     if second:
         inputs["second_latent_svd"] = [second, 0]
     return node("LatentSingularSpectrum", **inputs)
 
 
 def _components(src: str, **kw: Any) -> dict[str, Any]:
-    inputs = {"latent_svd": [src, 0], "count": 3, "channels": "", "weighted": False,
-              "batch_index": 0, "frame": 0, "title": "", **SIZE, **kw}  # fmt: skip
+    inputs = {
+        "latent_svd": [src, 0],
+        "count": 3,
+        "channels": "",
+        "weighted": False,
+        "batch_index": 0,
+        "frame": 0,
+        "title": "",
+        **SIZE,
+        **kw,
+    }
     return node("SingularComponentsPreview", **inputs)
 
 
 def _distance(a: str, b: str, k: int, **kw: Any) -> dict[str, Any]:
-    return node("LatentSubspaceDistance", latent_svd_a=[a, 0], latent_svd_b=[b, 0], k=k,
-                side="left", title="", **SIZE, **kw)  # fmt: skip
+    return node(
+        "LatentSubspaceDistance",
+        latent_svd_a=[a, 0],
+        latent_svd_b=[b, 0],
+        k=k,
+        side="left",
+        title="",
+        **SIZE,
+        **kw,
+    )
 
 
 def _figure_prompt(files: dict[str, Any]) -> dict[str, Any]:
@@ -112,25 +138,49 @@ def test_every_figure_has_the_size_and_ink_and_a_preview(run, comfy_runtime) -> 
 
 def test_node_pixels_are_the_figure_of_the_decomposition(run, files, figures) -> None:
     src, tgt = decompose(files["src"][1]), decompose(files["tgt"][1])
-    expected = figures.render(figures.spectrum_figure(
-        [src.S[1], tgt.S[1]], ["source", "target"], W, H,
-        "Singular value spectrum per channel (batch item 1)"), W, H)  # fmt: skip
+    expected = figures.render(
+        figures.spectrum_figure(
+            [src.S[1], tgt.S[1]],
+            ["source", "target"],
+            W,
+            H,
+            "Singular value spectrum per channel (batch item 1)",
+        ),
+        W,
+        H,
+    )
     assert torch.equal(_image(run, "spec"), expected)
     flux = decompose(files["flux"][1])
     chosen = [2, 5, 6, 15]
-    fig = figures.spectrum_figure([flux.S[0, chosen, :5]], ["source"], W, H,
-                                  "Singular value spectrum per channel (batch item 0)",
-                                  channel_numbers=chosen)  # fmt: skip
+    fig = figures.spectrum_figure(
+        [flux.S[0, chosen, :5]],
+        ["source"],
+        W,
+        H,
+        "Singular value spectrum per channel (batch item 0)",
+        channel_numbers=chosen,
+    )
     expected = figures.render(fig, W, H)
     assert torch.equal(_image(run, "spec16"), expected)
     video = decompose(files["video"][1])
-    expected = figures.render(figures.spectrum_figure(
-        [video.S[0, :, 2]], ["source"], W, H,
-        "Singular value spectrum per channel (batch item 0, frame 2)"), W, H)  # fmt: skip
+    expected = figures.render(
+        figures.spectrum_figure(
+            [video.S[0, :, 2]],
+            ["source"],
+            W,
+            H,
+            "Singular value spectrum per channel (batch item 0, frame 2)",
+        ),
+        W,
+        H,
+    )
     assert torch.equal(_image(run, "spec_video"), expected)
     comps = rank_one_components(src, 3, weighted=True)[1, [1, 3]]
-    expected = figures.render(figures.components_figure(
-        comps, src.S[1, [1, 3], :3], [1, 3], W, H, "", weighted=True), W, H)  # fmt: skip
+    expected = figures.render(
+        figures.components_figure(comps, src.S[1, [1, 3], :3], [1, 3], W, H, "", weighted=True),
+        W,
+        H,
+    )
     assert torch.equal(_image(run, "comp"), expected)
 
 
@@ -173,19 +223,26 @@ def test_distance_k_is_clipped_to_the_rank(comfy_runtime, files, run) -> None:
 @pytest.mark.parametrize(
     ("node_id", "change", "message"),
     [
-        ("pair", {"latent_svd_b": ["flux", 0]},
-         r"^Latent Subspace Distance: cannot compare subspaces of latents with shapes"),
+        (
+            "pair",
+            {"latent_svd_b": ["flux", 0]},
+            r"^Latent Subspace Distance: cannot compare subspaces of latents with shapes",
+        ),
         ("comp", {"count": 21}, r"^Singular Components Preview: count 21 is more than the 20"),
         ("comp", {"channels": "0, 9"}, r"^Singular Components Preview: channels: 9 is out of"),
         ("spec16", {"channels": "16"}, r"^Latent Singular Value Spectrum: channels: 16 is out"),
-        ("spec", {"second_latent_svd": ["flux", 0]},
-         r"^Latent Singular Value Spectrum: the two latents have different channel counts"),
+        (
+            "spec",
+            {"second_latent_svd": ["flux", 0]},
+            r"^Latent Singular Value Spectrum: the two latents have different channel counts",
+        ),
         ("spec", {"batch_index": 2}, r"^Latent Singular Value Spectrum: batch index 2 is out"),
         ("spec_video", {"frame": 3}, r"^Latent Singular Value Spectrum: frame 3 is out of range"),
     ],
 )
-def test_bad_input_names_the_node_and_the_fix(comfy_runtime, files, node_id, change,
-                                              message) -> None:  # fmt: skip
+def test_bad_input_names_the_node_and_the_fix(
+    comfy_runtime, files, node_id, change, message
+) -> None:
     prompt = _figure_prompt(files)
     prompt[node_id] = {**prompt[node_id], "inputs": {**prompt[node_id]["inputs"], **change}}
     result = comfy_runtime.run_prompt(prompt, outputs=[node_id])
@@ -194,8 +251,12 @@ def test_bad_input_names_the_node_and_the_fix(comfy_runtime, files, node_id, cha
 
 
 def test_schemas_are_documented(comfy_runtime) -> None:
-    for node_id in ("LatentSingularSpectrum", "SingularComponentsPreview",
-                    "LatentSubspaceDistance", "AttributeStrengthSweep"):  # fmt: skip
+    for node_id in (
+        "LatentSingularSpectrum",
+        "SingularComponentsPreview",
+        "LatentSubspaceDistance",
+        "AttributeStrengthSweep",
+    ):
         schema = comfy_runtime.node_class(node_id).define_schema()
         assert schema.category == "latent/singular value edit/analysis"
         assert "SVD" not in schema.display_name and schema.description

@@ -12,9 +12,14 @@ def test_strengths_keep_order_repeats_and_signs(strengths) -> None:
 
 @pytest.mark.parametrize(
     ("text", "fragment"),
-    [("", "empty"), (" , ", "empty"), ("0, half, 1", '"half"'), ("0, nan", "not finite"),
-     ("inf", "not finite")],
-)  # fmt: skip
+    [
+        ("", "empty"),
+        (" , ", "empty"),
+        ("0, half, 1", '"half"'),
+        ("0, nan", "not finite"),
+        ("inf", "not finite"),
+    ],
+)
 def test_strengths_refuse_bad_text_with_the_culprit(strengths, text: str, fragment: str) -> None:
     with pytest.raises(ValueError, match=fragment):
         strengths.parse_strengths(text)
@@ -25,4 +30,3 @@ def test_strengths_are_bounded(strengths) -> None:
     assert len(strengths.parse_strengths(", ".join(["1"] * limit))) == limit
     with pytest.raises(ValueError, match="too many"):
         strengths.parse_strengths(", ".join(["1"] * (limit + 1)))
-

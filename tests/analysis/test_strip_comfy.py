@@ -21,9 +21,13 @@ STRENGTHS = "0, 0.5, 1"
 
 def _prompt(strengths: str = STRENGTHS) -> dict[str, Any]:
     p = edit_workflow(SETTINGS)
-    p[SWEEP] = node("AttributeStrengthSweep", latent_svd=[IDS.decompose_source, 0],
-                    attribute=[IDS.learn, 0], strengths=strengths,
-                    target_latent_svd=[IDS.decompose_target, 0])  # fmt: skip
+    p[SWEEP] = node(
+        "AttributeStrengthSweep",
+        latent_svd=[IDS.decompose_source, 0],
+        attribute=[IDS.learn, 0],
+        strengths=strengths,
+        target_latent_svd=[IDS.decompose_target, 0],
+    )
     strip = dict(p[IDS.final])
     strip["inputs"] = {**strip["inputs"], "latent_image": [SWEEP, 0]}
     p[STRIP] = strip
@@ -48,11 +52,12 @@ def test_sweep_is_apply_at_every_strength(run) -> None:
     plain = run.output(PLAIN)[0]["samples"]
     assert torch.equal(samples[0], plain[0])  # strength 0 is the input, exactly
     applied = run.output(IDS.recompose)[0]["samples"]  # ApplySingularEdit at strength 1
-    torch.testing.assert_close(samples[2], applied[0], rtol=0, atol=1e-6)
+    # Apply decomposes its result again (one float32 SVD round trip); the sweep does not.
+    assert float((samples[2] - applied[0]).norm() / applied[0].norm()) < 1e-5
     assert not torch.allclose(samples[2], samples[0])
-    # Linear in the strength (each strength has its own float32 SVD: relative tolerance).
+    # Linear in the strength: one edit y - x serves every strength.
     mid = (samples[0] + samples[2]) / 2
-    assert float((samples[1] - mid).norm() / mid.norm()) < 1e-5
+    assert float((samples[1] - mid).norm() / mid.norm()) < 1e-6
 
 
 def test_one_sampler_run_gives_the_strip(run) -> None:
@@ -67,5 +72,6 @@ def test_bad_strengths_name_the_node_and_the_culprit(comfy_runtime) -> None:
     result = comfy_runtime.run_prompt(_prompt("0, lots"), outputs=[SWEEP])
     assert not result.success and result.error() is not None
     message = result.error()["exception_message"]
-    assert re.match(r'Attribute Strength Sweep: "lots" in the strengths list is not a number',
-                    message), message  # fmt: skip
+    assert re.match(
+        r'Attribute Strength Sweep: "lots" in the strengths list is not a number', message
+    ), message

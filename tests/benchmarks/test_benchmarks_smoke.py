@@ -40,8 +40,7 @@ def test_core_and_learning_quick() -> None:
     core = run_all.run_core(quick=True, reps=1, device="cpu")
     assert [p["shape"] for p in core["points"]] == [list(s) for s in run_all.QUICK_CORE_SHAPES]
     for p in core["points"]:
-        for key in ("ours_s", "bare_torch_s", "numpy_loop_s", "ours_over_bare",
-                    "numpy_over_ours"):
+        for key in ("ours_s", "bare_torch_s", "numpy_loop_s", "ours_over_bare", "numpy_over_ours"):
             _positive(p[key], f"{p['shape']} {key}")
         # the ratios are the medians' ratios, not something else
         assert p["ours_over_bare"] == pytest.approx(p["ours_s"] / p["bare_torch_s"])
@@ -77,13 +76,25 @@ def test_memory_quick() -> None:
 
 @pytest.mark.comfy
 def test_host_quick_counts_unet_calls_by_the_formula(tmp_path: Path) -> None:
-    if not (os.environ.get("COMFYUI_PATH") and Path(os.environ["COMFYUI_PATH"], "main.py")
-            .is_file()):
+    if not (
+        os.environ.get("COMFYUI_PATH") and Path(os.environ["COMFYUI_PATH"], "main.py").is_file()
+    ):
         pytest.skip("COMFYUI_PATH is not set: run scripts/setup.sh and source env.sh")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_host.py"),
-                           "--quick", "--out-dir", str(tmp_path)],
-                          cwd=str(REPO), env=env, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "bench_host.py"),
+            "--quick",
+            "--out-dir",
+            str(tmp_path),
+        ],
+        cwd=str(REPO),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stderr[-4000:]
     data = json.loads((tmp_path / "host_quick.json").read_text())
     assert set(data["models"]) == {"tiny"}
@@ -96,13 +107,24 @@ def test_host_quick_counts_unet_calls_by_the_formula(tmp_path: Path) -> None:
     assert all(c["rows"] == 2 * c["calls"] for c in r["unet_calls"].values())
     assert sorted(r["unet_calls_per_sampler_node"].values()) == sorted([k, k + d, n - k])
     assert r["unet_calls_match_formula"] is True
-    for key in ("pack_s", "sampler_s", "pack_over_sampler", "pack_over_sampler_cpu",
-                "plain_sampler_s", "edit_over_plain_sampler", "reuse_pack_over_sampler"):
+    for key in (
+        "pack_s",
+        "sampler_s",
+        "pack_over_sampler",
+        "pack_over_sampler_cpu",
+        "plain_sampler_s",
+        "edit_over_plain_sampler",
+        "reuse_pack_over_sampler",
+    ):
         _positive(r[key], key)
     assert r["pack_over_sampler"] == pytest.approx(r["pack_s"] / r["sampler_s"])
     assert 0.5 < r["coverage"] <= 1.0 + 1e-9
     # every pack node of the graph was timed, under its own class name
-    for node in ("LatentSVDDecompose", "LearnAttributeFromPair", "ApplySingularEdit",
-                 "LatentRecompose"):
+    for node in (
+        "LatentSVDDecompose",
+        "LearnAttributeFromPair",
+        "ApplySingularEdit",
+        "LatentRecompose",
+    ):
         assert node in r["node_s"]
     assert "pack/sampler" in run_all.host_table(data)

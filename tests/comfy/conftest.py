@@ -38,8 +38,9 @@ class QuickTestRun:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def quick_test_for_ci(request: pytest.FixtureRequest,
-                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[QuickTestRun | None]:
+def quick_test_for_ci(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[QuickTestRun | None]:
     """Starts the boot check as soon as this folder's first test runs, when the boot-check test
     is selected, so its ~15-60 s of start-up overlaps the in-process tests (2 cores)."""
     comfy = comfyui_path()
@@ -53,11 +54,23 @@ def quick_test_for_ci(request: pytest.FixtureRequest,
     log_path = base / "quick-test.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [python, str(comfy / "main.py"), "--cpu", "--quick-test-for-ci",
-             "--base-directory", str(base), "--disable-api-nodes",
-             "--database-url", f"sqlite:///{base / 'user' / 'comfyui.db'}"],
-            cwd=str(base), env=env, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL)
+            [
+                python,
+                str(comfy / "main.py"),
+                "--cpu",
+                "--quick-test-for-ci",
+                "--base-directory",
+                str(base),
+                "--disable-api-nodes",
+                "--database-url",
+                f"sqlite:///{base / 'user' / 'comfyui.db'}",
+            ],
+            cwd=str(base),
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     run = QuickTestRun(process, log_path, base)
     try:
         yield run

@@ -64,19 +64,29 @@ def test_rank_too_large_names_the_node_and_the_range(comfy_runtime: ComfyRuntime
     assert "25" in msg and "1..24" in msg
 
 
-@pytest.mark.parametrize(("indices", "channels", "needle"), [
-    ("x", "", '"x"'),
-    ("40", "", "0..23"),
-    ("3-1", "", "backwards"),
-    ("", "", "empty"),
-    ("0", "7", "0..3"),
-])
-def test_scale_refuses_bad_index_text(comfy_runtime: ComfyRuntime, indices: str, channels: str,
-                                      needle: str) -> None:
+@pytest.mark.parametrize(
+    ("indices", "channels", "needle"),
+    [
+        ("x", "", '"x"'),
+        ("40", "", "0..23"),
+        ("3-1", "", "backwards"),
+        ("", "", "empty"),
+        ("0", "7", "0..3"),
+    ],
+)
+def test_scale_refuses_bad_index_text(
+    comfy_runtime: ComfyRuntime, indices: str, channels: str, needle: str
+) -> None:
     graph = edit_workflow(dataclasses.replace(EditSettings(), learn_steps=5))
-    graph["50"] = {"class_type": "ScaleSingularValues", "inputs": {
-        "latent_svd": [IDS.decompose_source, 0], "indices": indices, "channels": channels,
-        "factor": 2.0}}
+    graph["50"] = {
+        "class_type": "ScaleSingularValues",
+        "inputs": {
+            "latent_svd": [IDS.decompose_source, 0],
+            "indices": indices,
+            "channels": channels,
+            "factor": 2.0,
+        },
+    }
     graph[IDS.recompose]["inputs"]["latent_svd"] = ["50", 0]
     err = _error(comfy_runtime, graph)
     assert err["node_type"] == "ScaleSingularValues"
@@ -88,12 +98,16 @@ def test_stored_target_on_another_size_asks_for_a_target(comfy_runtime: ComfyRun
     settings = dataclasses.replace(EditSettings(), learn_steps=5)
     graph = edit_workflow(settings)
     # A 128 x 128 image (16 x 16 latent) edited with an attribute learned on 24 x 24 latents.
-    graph["80"] = {"class_type": "EmptyLatentImage",
-                   "inputs": {"width": 128, "height": 128, "batch_size": 1}}
-    graph["81"] = {"class_type": "LatentSVDDecompose", "inputs": {"latent": ["80", 0],
-                                                                  "rank": 0}}
-    graph[IDS.apply]["inputs"] = {"latent_svd": ["81", 0], "attribute": [IDS.learn, 0],
-                                  "strength": 1.0}
+    graph["80"] = {
+        "class_type": "EmptyLatentImage",
+        "inputs": {"width": 128, "height": 128, "batch_size": 1},
+    }
+    graph["81"] = {"class_type": "LatentSVDDecompose", "inputs": {"latent": ["80", 0], "rank": 0}}
+    graph[IDS.apply]["inputs"] = {
+        "latent_svd": ["81", 0],
+        "attribute": [IDS.learn, 0],
+        "strength": 1.0,
+    }
     err = _error(comfy_runtime, graph)
     assert err["node_type"] == "ApplySingularEdit"
     msg = err["exception_message"]

@@ -24,8 +24,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "LatentSVDDecompose": {
         "display": "Latent Singular Value Decompose",
         "outputs": [("LATENT_SVD", "latent_svd")],
-        "required": {"latent": ("LATENT", {}),
-                     "rank": ("INT", {"default": 0, "min": 0})},
+        "required": {"latent": ("LATENT", {}), "rank": ("INT", {"default": 0, "min": 0})},
         "optional": {},
     },
     "LatentRecompose": {
@@ -78,7 +77,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
     },
     "LoadSingularAttribute": {
         "display": "Load Singular Value Attribute",
-        "outputs": [("SVD_ATTRIBUTE", "attribute")],
+        "outputs": [("SVD_ATTRIBUTE", "attribute"), ("STRING", "provenance")],
         "required": {"attribute_name": ("COMBO", {})},
         "optional": {},
     },
@@ -106,7 +105,8 @@ def test_pack_registers_through_comfyui_loader(comfy_runtime: ComfyRuntime) -> N
     # init_extra_nodes loaded our folder with nodes.load_custom_node: it records the module dir
     # and tags every class it registered with the custom_nodes module it came from.
     assert os.path.realpath(nodes.LOADED_MODULE_DIRS[PACK_NAME]) == os.path.realpath(
-        Path(__file__).resolve().parents[2])
+        Path(__file__).resolve().parents[2]
+    )
     for node_id, spec in EXPECTED.items():
         cls = nodes.NODE_CLASS_MAPPINGS[node_id]
         assert cls.RELATIVE_PYTHON_MODULE == f"custom_nodes.{PACK_NAME}"
@@ -114,8 +114,9 @@ def test_pack_registers_through_comfyui_loader(comfy_runtime: ComfyRuntime) -> N
 
     # Loading the folder again through the public loader succeeds (the module is importable
     # as ComfyUI imports it); `ignore` keeps the registered classes in place.
-    ok = asyncio.run(nodes.load_custom_node(comfy_runtime.pack_path,
-                                            ignore=set(nodes.NODE_CLASS_MAPPINGS)))
+    ok = asyncio.run(
+        nodes.load_custom_node(comfy_runtime.pack_path, ignore=set(nodes.NODE_CLASS_MAPPINGS))
+    )
     assert ok is True
     module = sys.modules[comfy_runtime.pack_path.replace(".", "_x_")]
     # Registered through the V3 entry point alone: a module that also defined
@@ -128,7 +129,8 @@ def test_pack_registers_through_comfyui_loader(comfy_runtime: ComfyRuntime) -> N
     assert all(nodes.NODE_DISPLAY_NAME_MAPPINGS[node_id] for node_id in listed)
     # The model folder the save/load nodes use is registered.
     assert comfy_runtime.model_folder("svd_attributes") == (
-        Path(comfy_runtime.folder_paths.models_dir) / "svd_attributes")
+        Path(comfy_runtime.folder_paths.models_dir) / "svd_attributes"
+    )
 
 
 @pytest.mark.slow
@@ -143,8 +145,9 @@ def test_quick_test_for_ci_logs_no_import_failure(quick_test_for_ci: Any) -> Non
     pack_path = str(quick_test_for_ci.base_dir / "custom_nodes" / PACK_NAME)
     pack_lines = [line for line in log.splitlines() if pack_path in line]
     # The import-times table lists every custom node folder it tried: ours must be there...
-    assert any(re.search(r"\d+\.\d+ seconds: " + re.escape(pack_path) + "$", line)
-               for line in pack_lines), log[-4000:]
+    assert any(
+        re.search(r"\d+\.\d+ seconds: " + re.escape(pack_path) + "$", line) for line in pack_lines
+    ), log[-4000:]
     # ...and nothing says it failed.
     bad = [line for line in pack_lines if "IMPORT FAILED" in line or "Cannot import" in line]
     assert not bad, "\n".join(bad) + "\n" + log[-4000:]

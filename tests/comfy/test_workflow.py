@@ -21,8 +21,7 @@ def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
 
 
 def _run(rt: ComfyRuntime, settings: EditSettings, *extra: str) -> PromptResult:
-    outputs = [IDS.final, IDS.reference, IDS.learn, IDS.source_sampler, IDS.target_sampler,
-               *extra]
+    outputs = [IDS.final, IDS.reference, IDS.learn, IDS.source_sampler, IDS.target_sampler, *extra]
     result = rt.run_prompt(edit_workflow(settings), outputs=outputs)
     assert result.success, result.error_message()
     return result
@@ -51,8 +50,9 @@ def test_strength_zero_equals_unedited_split_generation(strength_zero: PromptRes
     assert _rel(recomposed, source) < 1e-5
 
 
-def test_strength_one_changes_the_generation(strength_zero: PromptResult,
-                                             strength_one: PromptResult) -> None:
+def test_strength_one_changes_the_generation(
+    strength_zero: PromptResult, strength_one: PromptResult
+) -> None:
     final = strength_one.output(IDS.final)[0]["samples"]
     reference = strength_one.output(IDS.reference)[0]["samples"]
     assert torch.isfinite(final).all()
@@ -92,8 +92,9 @@ def test_learn_reports_progress_and_a_loss_curve(comfy_runtime: ComfyRuntime) ->
     assert len(learn_events) >= 5
 
 
-def test_apply_without_target_uses_stored_components(comfy_runtime: ComfyRuntime,
-                                                     strength_one: PromptResult) -> None:
+def test_apply_without_target_uses_stored_components(
+    comfy_runtime: ComfyRuntime, strength_one: PromptResult
+) -> None:
     settings = dataclasses.replace(SETTINGS, use_target_when_applying=False)
     result = _run(comfy_runtime, settings, IDS.recompose)
     edited = result.output(IDS.recompose)[0]["samples"]
@@ -125,8 +126,9 @@ def _mask_graph() -> dict[str, Any]:
         "3": node("SolidMask", value=0.5, width=128, height=96),
         "4": node("SetLatentNoiseMask", samples=["2", 0], mask=["3", 0]),
         "5": node("LatentSVDDecompose", latent=["4", 0], rank=0),
-        "6": node("ScaleSingularValues", latent_svd=["5", 0], indices="0-2", channels="",
-                  factor=1.0),
+        "6": node(
+            "ScaleSingularValues", latent_svd=["5", 0], indices="0-2", channels="", factor=1.0
+        ),
         "7": node("LatentRecompose", latent_svd=["6", 0]),
         # An output node so the prompt validates; it consumes the recomposed latent.
         "8": node("SaveLatent", samples=["7", 0], filename_prefix="latents/lse_test"),
@@ -151,12 +153,14 @@ def test_recompose_keeps_the_latent_fields(comfy_runtime: ComfyRuntime) -> None:
 def test_scale_singular_values_through_nodes(comfy_runtime: ComfyRuntime) -> None:
     graph = edit_workflow(SETTINGS, reference=True)
     graph["50"] = node("LatentSVDDecompose", latent=[IDS.source_sampler, 0], rank=0)
-    graph["51"] = node("ScaleSingularValues", latent_svd=["50", 0], indices="0", channels="1",
-                       factor=2.0)
+    graph["51"] = node(
+        "ScaleSingularValues", latent_svd=["50", 0], indices="0", channels="1", factor=2.0
+    )
     graph["52"] = node("LatentRecompose", latent_svd=["51", 0])
     graph[IDS.final]["inputs"]["latent_image"] = ["52", 0]
-    result = comfy_runtime.run_prompt(graph, outputs=["50", "52", IDS.source_sampler,
-                                                      IDS.final, IDS.reference])
+    result = comfy_runtime.run_prompt(
+        graph, outputs=["50", "52", IDS.source_sampler, IDS.final, IDS.reference]
+    )
     assert result.success, result.error_message()
     source = result.output(IDS.source_sampler)[0]["samples"]
     scaled = result.output("52")[0]["samples"]
@@ -181,11 +185,19 @@ def test_nodes_never_modify_their_inputs(comfy_runtime: ComfyRuntime) -> None:
     source = result.output(IDS.source_sampler)[0]["samples"].clone()
     target = result.output(IDS.target_sampler)[0]["samples"].clone()
     graph = edit_workflow(settings, reference=True)
-    for key in (IDS.decompose_source, IDS.decompose_target, IDS.learn, IDS.apply,
-                IDS.recompose, IDS.final, IDS.save_final):
+    for key in (
+        IDS.decompose_source,
+        IDS.decompose_target,
+        IDS.learn,
+        IDS.apply,
+        IDS.recompose,
+        IDS.final,
+        IDS.save_final,
+    ):
         del graph[key]
-    fresh = comfy_runtime.run_prompt(graph, outputs=[IDS.source_sampler, IDS.target_sampler],
-                                     fresh_cache=True)
+    fresh = comfy_runtime.run_prompt(
+        graph, outputs=[IDS.source_sampler, IDS.target_sampler], fresh_cache=True
+    )
     assert fresh.success, fresh.error_message()
     assert torch.equal(fresh.output(IDS.source_sampler)[0]["samples"], source)
     assert torch.equal(fresh.output(IDS.target_sampler)[0]["samples"], target)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from svd_core.avi import single_thread
+
 
 @pytest.fixture
 def gen() -> torch.Generator:
@@ -34,7 +36,5 @@ def _one_thread():
     against each other and batched SVDs of small matrices run ~20x slower with 2 threads
     than with 1.  Results do not depend on the thread count.
     """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with single_thread():
+        yield

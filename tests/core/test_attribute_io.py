@@ -29,9 +29,16 @@ def attribute():
     g = torch.Generator().manual_seed(5)
     x = torch.randn(1, 4, 16, 12, generator=g)
     z = torch.randn(1, 4, 16, 12, generator=g)
-    return learn_attribute(decompose(x), decompose(z), AVIConfig(ks=5, kt=4, steps=12),
-                           name="smile", source_prompt="a person",
-                           target_prompt="a smiling person", step=9, delta=3)  # fmt: skip
+    return learn_attribute(
+        decompose(x),
+        decompose(z),
+        AVIConfig(ks=5, kt=4, steps=12),
+        name="smile",
+        source_prompt="a person",
+        target_prompt="a smiling person",
+        step=9,
+        delta=3,
+    )
 
 
 @pytest.fixture
@@ -60,9 +67,23 @@ def _raises(path, match):
 
 def test_round_trip(attribute, saved):
     loaded = load_attribute(saved)
-    for name in ("name", "config", "channels", "height", "width", "ks", "kt", "final_loss",
-                 "optimum_loss", "num_pairs", "source_prompt", "target_prompt", "step",
-                 "delta", "frames"):  # fmt: skip
+    for name in (
+        "name",
+        "config",
+        "channels",
+        "height",
+        "width",
+        "ks",
+        "kt",
+        "final_loss",
+        "optimum_loss",
+        "num_pairs",
+        "source_prompt",
+        "target_prompt",
+        "step",
+        "delta",
+        "frames",
+    ):
         assert getattr(loaded, name) == getattr(attribute, name), name
     for k, v in attribute.predictor.items():
         assert torch.equal(loaded.predictor[k], v)

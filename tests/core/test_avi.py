@@ -1,4 +1,4 @@
-"""learn_attribute / apply_attribute / solve_pair (issue 2, points 3-7)."""
+"""learn_attribute / apply_attribute / solve_pair (docs/method.md sections 3-4)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from svd_core import (
     learn_attribute,
     recompose,
     solve_pair,
+    strength_sweep,
 )
 
 
@@ -82,8 +83,10 @@ def test_apply_keeps_low_precision_dtype(gen):
 
 @pytest.mark.parametrize("kind", ["random", "structured"])
 def test_default_training_reaches_the_exact_optimum(kind, gen, structured):
-    x, z = pair_random(gen, (1, 4, 64, 64)) if kind == "random" else pair_structured(
-        gen, structured, (1, 4, 64, 64)
+    x, z = (
+        pair_random(gen, (1, 4, 64, 64))
+        if kind == "random"
+        else pair_structured(gen, structured, (1, 4, 64, 64))
     )
     sx, sz = decompose(x), decompose(z)
     att = learn_attribute(sx, sz)  # defaults
@@ -215,8 +218,9 @@ def test_video_latents(gen):
 def test_progress_called_and_cancel_propagates(gen):
     x, z = pair_random(gen, (1, 4, 16, 16))
     calls: list[tuple[int, int]] = []
-    learn_attribute(decompose(x), decompose(z), AVIConfig(steps=250),
-                    progress=lambda i, n: calls.append((i, n)))  # fmt: skip
+    learn_attribute(
+        decompose(x), decompose(z), AVIConfig(steps=250), progress=lambda i, n: calls.append((i, n))
+    )
     assert calls[0] == (0, 250) and calls[-1] == (250, 250)
     assert 3 <= len(calls) <= 110
     assert [c[0] for c in calls] == sorted(c[0] for c in calls)
@@ -248,11 +252,23 @@ def test_training_works_under_inference_mode(gen):
 
 def test_provenance_and_name(gen):
     x, z = pair_random(gen, (1, 4, 8, 8))
-    att = learn_attribute(decompose(x), decompose(z), AVIConfig(steps=1), name="smile",
-                          source_prompt="a person", target_prompt="a smiling person",
-                          step=9, delta=3)  # fmt: skip
+    att = learn_attribute(
+        decompose(x),
+        decompose(z),
+        AVIConfig(steps=1),
+        name="smile",
+        source_prompt="a person",
+        target_prompt="a smiling person",
+        step=9,
+        delta=3,
+    )
     assert (att.name, att.source_prompt, att.target_prompt, att.step, att.delta) == (
-        "smile", "a person", "a smiling person", 9, 3)  # fmt: skip
+        "smile",
+        "a person",
+        "a smiling person",
+        9,
+        3,
+    )
     assert isinstance(att, Attribute)
     with pytest.raises(SVDEditError, match="unknown provenance"):
         learn_attribute(decompose(x), decompose(z), AVIConfig(steps=1), seed_note="x")
@@ -260,8 +276,9 @@ def test_provenance_and_name(gen):
 
 def test_shape_errors(gen):
     sx = decompose(torch.randn(2, 4, 16, 16, generator=gen))
-    att = learn_attribute(sx, decompose(torch.randn(2, 4, 16, 16, generator=gen)),
-                          AVIConfig(steps=2))  # fmt: skip
+    att = learn_attribute(
+        sx, decompose(torch.randn(2, 4, 16, 16, generator=gen)), AVIConfig(steps=2)
+    )
     with pytest.raises(SVDEditError, match="batch"):
         learn_attribute(sx, decompose(torch.randn(3, 4, 16, 16, generator=gen)))
     with pytest.raises(SVDEditError, match="same C, H, W"):
@@ -328,3 +345,18 @@ def test_components_are_clipped_to_small_matrices(gen):
     att = learn_attribute(decompose(x), decompose(x + 1.0), AVIConfig(steps=3))
     assert (att.ks, att.kt) == (6, 6)
     assert apply_attribute(decompose(x), att).shape == x.shape
+
+
+def test_strength_sweep_is_apply_at_every_strength_without_a_decomposition_each(gen):
+    x, z = pair_random(gen, (2, 4, 16, 12))
+    sx, sz = decompose(x.half()), decompose(z)
+    att = learn_attribute(sx, sz, AVIConfig(steps=20))
+    strengths = [0.0, 1.0, -0.5, 1.0]
+    edits = strength_sweep(sx, att, strengths, sz)
+    assert [e.dtype for e in edits] == [torch.float16] * 4  # the source's dtype, like recompose
+    assert torch.equal(edits[0], recompose(sx))  # strength 0: the input, exactly
+    assert torch.equal(edits[1], edits[3])  # one edit y - x serves every strength
+    for s, e in zip(strengths[1:3], edits[1:3], strict=True):
+        assert rel(e.float(), recompose(apply_attribute(sx, att, sz, s)).float()) < 2e-3
+    with pytest.raises(SVDEditError, match="strength"):
+        strength_sweep(sx, att, [0.0, float("nan")], sz)

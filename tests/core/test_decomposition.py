@@ -1,4 +1,4 @@
-"""decompose / recompose / scale_singular_values / subspace_distance (issue 2, points 1-2)."""
+"""decompose, recompose, scale_singular_values, subspace_distance (docs/method.md 1-2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The quadratic-form loss equals method.md's dense formula; its gradient and optimum are right."""
+"""The quadratic-form loss equals docs/method.md's dense formula; gradient and optimum are right."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from svd_core.training import FlatPredictor
 
 
 def dense_terms(x, z, sx_svd, sz_svd, a, b, ks, kt, keep_tail):
-    """method.md section 3, literally: build E, F, R and y, then the four relative terms.
+    """docs/method.md section 3, literally: build E, F, R and y, then the four relative terms.
 
     x, z ``[H, W]``; a ``[ks]``; b ``[kt]``; all float64.
     """
@@ -38,8 +38,15 @@ def test_quadratic_terms_match_dense_formula(keep_tail, gen):
     x = torch.randn(2, 3, 10, 12, generator=gen)
     z = x[:1] + 0.5 * torch.randn(1, 3, 10, 12, generator=gen)  # batch-1 target, broadcast
     sx, sz = decompose(x), decompose(z)
-    cfg = AVIConfig(ks=4, kt=3, keep_tail=keep_tail, w_target=0.7, w_source=1.3,
-                    w_target_sv=0.2, w_source_sv=0.05)  # fmt: skip
+    cfg = AVIConfig(
+        ks=4,
+        kt=3,
+        keep_tail=keep_tail,
+        w_target=0.7,
+        w_source=1.3,
+        w_target_sv=0.2,
+        w_source_sv=0.05,
+    )
     q, ks, kt = _pair_quadratic(sx, sz, cfg)
     c = torch.randn(q.num_matrices, ks + kt, generator=gen, dtype=torch.float64) * 2
     terms = q.terms(c)
@@ -118,7 +125,10 @@ def test_solve_pair_handles_singular_system(gen):
     sol = solve_pair(decompose(x), decompose(x), cfg)
     assert torch.isfinite(sol.a).all() and torch.isfinite(sol.b).all()
     assert abs(sol.loss) < 1e-6  # y = x = z is reachable
-    att = learn_attribute(decompose(x), decompose(x), AVIConfig(ks=4, kt=4, steps=20,
-                          w_target_sv=0.0, w_source_sv=0.0))  # fmt: skip
+    att = learn_attribute(
+        decompose(x),
+        decompose(x),
+        AVIConfig(ks=4, kt=4, steps=20, w_target_sv=0.0, w_source_sv=0.0),
+    )
     # Adam's normalised steps jitter around a zero-loss optimum; it must stay there.
     assert 0 <= att.final_loss < 1e-3

@@ -42,9 +42,14 @@ class Graph:
     nodes: list[dict[str, Any]] = field(default_factory=list)
     links: list[list[Any]] = field(default_factory=list)
 
-    def node(self, type_: str, pos: tuple[float, float], widgets: dict[str, Any] | None = None,
-             title: str | None = None, size: tuple[float, float] = (320, 160),
-             show_advanced: bool = False) -> int:
+    def node(
+        self,
+        type_: str,
+        pos: tuple[float, float],
+        widgets: dict[str, Any] | None = None,
+        title: str | None = None,
+        size: tuple[float, float] = (320, 160),
+    ) -> int:
         spec = self.specs[type_]
         widgets = dict(widgets or {})
         values: list[Any] = []
@@ -62,17 +67,39 @@ class Graph:
                 values.append("fixed")  # reproducible examples: never re-roll the seed
         if widgets:
             raise KeyError(f"{type_} has no widgets {sorted(widgets)}")
-        inputs = [{"localized_name": s.name, "name": s.name, "type": s.type, "link": None}
-                  | ({} if s.required else {"shape": 7}) for s in spec.sockets]
-        inputs += [{"localized_name": w.name, "name": w.name, "type": w.kind,
-                    "widget": {"name": w.name}, "link": None} for w in spec.widgets]
-        outputs = [{"localized_name": name, "name": name, "type": t, "links": None}
-                   for name, t in spec.outputs]
+        inputs = [
+            {"localized_name": s.name, "name": s.name, "type": s.type, "link": None}
+            | ({} if s.required else {"shape": 7})
+            for s in spec.sockets
+        ]
+        inputs += [
+            {
+                "localized_name": w.name,
+                "name": w.name,
+                "type": w.kind,
+                "widget": {"name": w.name},
+                "link": None,
+            }
+            for w in spec.widgets
+        ]
+        outputs = [
+            {"localized_name": name, "name": name, "type": t, "links": None}
+            for name, t in spec.outputs
+        ]
         node_id = len(self.nodes) + 1
         entry: dict[str, Any] = {
-            "id": node_id, "type": type_, "pos": list(pos), "size": list(size), "flags": {},
-            "order": 0, "mode": 0, "inputs": inputs, "outputs": outputs,
-            "properties": {"Node name for S&R": type_}, "widgets_values": values}
+            "id": node_id,
+            "type": type_,
+            "pos": list(pos),
+            "size": list(size),
+            "flags": {},
+            "order": 0,
+            "mode": 0,
+            "inputs": inputs,
+            "outputs": outputs,
+            "properties": {"Node name for S&R": type_},
+            "widgets_values": values,
+        }
         if title:
             entry["title"] = title
         if show_advanced:
@@ -82,19 +109,38 @@ class Graph:
         self.nodes.append(entry)
         return node_id
 
-    def note(self, text: str, pos: tuple[float, float], size: tuple[float, float] = (380, 160),
-             title: str = "Note") -> int:
+    def note(
+        self,
+        text: str,
+        pos: tuple[float, float],
+        size: tuple[float, float] = (380, 160),
+        title: str = "Note",
+    ) -> int:
         node_id = len(self.nodes) + 1
-        self.nodes.append({"id": node_id, "type": "Note", "pos": list(pos), "size": list(size),
-                           "flags": {}, "order": 0, "mode": 0, "inputs": [], "outputs": [],
-                           "title": title, "properties": {}, "widgets_values": [text],
-                           **NOTE_COLOR})
+        self.nodes.append(
+            {
+                "id": node_id,
+                "type": "Note",
+                "pos": list(pos),
+                "size": list(size),
+                "flags": {},
+                "order": 0,
+                "mode": 0,
+                "inputs": [],
+                "outputs": [],
+                "title": title,
+                "properties": {},
+                "widgets_values": [text],
+                **NOTE_COLOR,
+            }
+        )
         return node_id
 
     def connect(self, src: int, output: int | str, dst: int, input_name: str) -> None:
         s, d = self.nodes[src - 1], self.nodes[dst - 1]
-        oslot = output if isinstance(output, int) else \
-            [o["name"] for o in s["outputs"]].index(output)
+        oslot = (
+            output if isinstance(output, int) else [o["name"] for o in s["outputs"]].index(output)
+        )
         tslot = [i["name"] for i in d["inputs"]].index(input_name)
         if d["inputs"][tslot]["link"] is not None:
             raise ValueError(f"{d['type']}.{input_name} is already connected")
@@ -106,14 +152,20 @@ class Graph:
 
     def to_json(self) -> dict[str, Any]:
         self._order()
-        return {"last_node_id": len(self.nodes), "last_link_id": len(self.links),
-                "nodes": self.nodes, "links": self.links, "groups": [], "config": {},
-                "extra": {"ds": {"scale": 0.55, "offset": [40, 80]}}, "version": 0.4}
+        return {
+            "last_node_id": len(self.nodes),
+            "last_link_id": len(self.links),
+            "nodes": self.nodes,
+            "links": self.links,
+            "groups": [],
+            "config": {},
+            "extra": {"ds": {"scale": 0.55, "offset": [40, 80]}},
+            "version": 0.4,
+        }
 
     def _order(self) -> None:
         """Execution order as the canvas stores it (a topological order; notes first)."""
-        deps = {n["id"]: {link[1] for link in self.links if link[3] == n["id"]}
-                for n in self.nodes}
+        deps = {n["id"]: {link[1] for link in self.links if link[3] == n["id"]} for n in self.nodes}
         done: list[int] = []
         while len(done) < len(self.nodes):
             ready = [i for i in sorted(deps) if i not in done and deps[i] <= set(done)]
@@ -125,6 +177,7 @@ class Graph:
 
 
 # --- shared pieces -----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Base:
@@ -139,27 +192,71 @@ class Base:
 
 def base(g: Graph, ckpt_name: str, size: int, batch: int, x: float = 0) -> Base:
     ckpt = g.node("CheckpointLoaderSimple", (x, 0), {"ckpt_name": ckpt_name}, size=(320, 100))
-    source = g.node("CLIPTextEncode", (x + 360, 0), {"text": SOURCE_PROMPT},
-                    title="Source prompt (x)", size=(380, 140))
-    target = g.node("CLIPTextEncode", (x + 360, 180), {"text": TARGET_PROMPT},
-                    title="Target prompt (z): the attribute to learn", size=(380, 140))
-    negative = g.node("CLIPTextEncode", (x + 360, 360), {"text": NEGATIVE_PROMPT},
-                      title="Negative prompt", size=(380, 120))
+    source = g.node(
+        "CLIPTextEncode",
+        (x + 360, 0),
+        {"text": SOURCE_PROMPT},
+        title="Source prompt (x)",
+        size=(380, 140),
+    )
+    target = g.node(
+        "CLIPTextEncode",
+        (x + 360, 180),
+        {"text": TARGET_PROMPT},
+        title="Target prompt (z): the attribute to learn",
+        size=(380, 140),
+    )
+    negative = g.node(
+        "CLIPTextEncode",
+        (x + 360, 360),
+        {"text": NEGATIVE_PROMPT},
+        title="Negative prompt",
+        size=(380, 120),
+    )
     for enc in (source, target, negative):
         g.connect(ckpt, "CLIP", enc, "clip")
-    latent = g.node("EmptyLatentImage", (x, 520),
-                    {"width": size, "height": size, "batch_size": batch}, size=(320, 110))
+    latent = g.node(
+        "EmptyLatentImage",
+        (x, 520),
+        {"width": size, "height": size, "batch_size": batch},
+        size=(320, 110),
+    )
     return Base(ckpt, source, target, negative, latent)
 
 
-def sampler(g: Graph, b: Base, pos: tuple[float, float], positive: int, latent: tuple[int, int],
-            title: str, *, seed: int, steps: int, cfg: float, start: int, end: int,
-            add_noise: bool, leftover: bool) -> int:
-    node = g.node("KSamplerAdvanced", pos, {
-        "add_noise": "enable" if add_noise else "disable", "noise_seed": seed, "steps": steps,
-        "cfg": cfg, "sampler_name": "euler", "scheduler": "normal", "start_at_step": start,
-        "end_at_step": end, "return_with_leftover_noise": "enable" if leftover else "disable"},
-        title=title, size=(320, 330), show_advanced=True)
+def sampler(
+    g: Graph,
+    b: Base,
+    pos: tuple[float, float],
+    positive: int,
+    latent: tuple[int, int],
+    title: str,
+    *,
+    seed: int,
+    steps: int,
+    cfg: float,
+    start: int,
+    end: int,
+    add_noise: bool,
+    leftover: bool,
+) -> int:
+    node = g.node(
+        "KSamplerAdvanced",
+        pos,
+        {
+            "add_noise": "enable" if add_noise else "disable",
+            "noise_seed": seed,
+            "steps": steps,
+            "cfg": cfg,
+            "sampler_name": "euler",
+            "scheduler": "normal",
+            "start_at_step": start,
+            "end_at_step": end,
+            "return_with_leftover_noise": "enable" if leftover else "disable",
+        },
+        title=title,
+        size=(320, 330),
+    )
     g.connect(b.ckpt, "MODEL", node, "model")
     g.connect(positive, 0, node, "positive")
     g.connect(b.negative, 0, node, "negative")
@@ -167,13 +264,19 @@ def sampler(g: Graph, b: Base, pos: tuple[float, float], positive: int, latent: 
     return node
 
 
-def decode_save(g: Graph, b: Base, latent: int, pos: tuple[float, float], prefix: str,
-                title: str | None = None) -> tuple[int, int]:
+def decode_save(
+    g: Graph, b: Base, latent: int, pos: tuple[float, float], prefix: str, title: str | None = None
+) -> tuple[int, int]:
     dec = g.node("VAEDecode", pos, size=(220, 60))
     g.connect(latent, 0, dec, "samples")
     g.connect(b.ckpt, "VAE", dec, "vae")
-    save = g.node("SaveImage", (pos[0] + 260, pos[1]), {"filename_prefix": prefix},
-                  title=title, size=(420, 460))
+    save = g.node(
+        "SaveImage",
+        (pos[0] + 260, pos[1]),
+        {"filename_prefix": prefix},
+        title=title,
+        size=(420, 460),
+    )
     g.connect(dec, 0, save, "images")
     return dec, save
 
@@ -183,114 +286,232 @@ KNOB_NOTE = (
     "source prompt to step k and with the target prompt to step k + delta. Both latents are "
     "split into singular components (channel-wise SVD). 'Learn Attribute from Pair' trains a "
     "small predictor that mixes them into the target's attribute; 'Apply Singular Value Edit' "
-    "edits the source latent; sampling then continues from step k with the SOURCE prompt.")
+    "edits the source latent; sampling then continues from step k with the SOURCE prompt."
+)
 STEP_NOTE = (
     "Edit step: k = start_at_step of the continuation = end_at_step of the source sampler "
     "(default 9 of 30 steps, about 0.7T). delta = 3: the target sampler stops at k + 3. Keep "
     "noise_seed, steps, cfg, sampler and scheduler identical in all samplers, or the latents "
-    "do not match.")
+    "do not match."
+)
 
 
-def decomposed_pair(g: Graph, b: Base, *, k: int, delta: int, seed: int, steps: int,
-                    cfg: float) -> tuple[int, int, int, int]:
+def decomposed_pair(
+    g: Graph,
+    b: Base,
+    *,
+    k: int,
+    delta: int,
+    seed: int,
+    steps: int,
+    cfg: float,
+    when: str = "",
+) -> tuple[int, int, int, int]:
     """The method's pair from one seed: source to step k and target to k + delta (leftover
-    noise kept), each decomposed. Returns (source sampler, target sampler, their decompositions)."""
-    src = sampler(g, b, (800, 0), b.source, (b.latent, 0), f"Source to step k={k}",
-                  seed=seed, steps=steps, cfg=cfg, start=0, end=k, add_noise=True, leftover=True)
-    tgt = sampler(g, b, (800, 380), b.target, (b.latent, 0),
-                  f"Target to step k+delta={k + delta}", seed=seed, steps=steps, cfg=cfg,
-                  start=0, end=k + delta, add_noise=True, leftover=True)
-    dsrc = g.node("LatentSVDDecompose", (1160, 0), {"rank": 0}, title="Decompose source",
-                  size=(300, 90))
+    noise kept), each decomposed. ``when`` (e.g. "0.7T") labels the source's titles.
+    Returns (source sampler, target sampler, their decompositions)."""
+    src = sampler(
+        g,
+        b,
+        (800, 0),
+        b.source,
+        (b.latent, 0),
+        f"Source to step k={k}" + (f" ({when})" if when else ""),
+        seed=seed,
+        steps=steps,
+        cfg=cfg,
+        start=0,
+        end=k,
+        add_noise=True,
+        leftover=True,
+    )
+    tgt = sampler(
+        g,
+        b,
+        (800, 380),
+        b.target,
+        (b.latent, 0),
+        f"Target to step k+delta={k + delta}",
+        seed=seed,
+        steps=steps,
+        cfg=cfg,
+        start=0,
+        end=k + delta,
+        add_noise=True,
+        leftover=True,
+    )
+    dsrc = g.node(
+        "LatentSVDDecompose",
+        (1160, 0),
+        {"rank": 0},
+        title="Decompose source" + (f" ({when})" if when else ""),
+        size=(300, 90),
+    )
     g.connect(src, 0, dsrc, "latent")
-    dtgt = g.node("LatentSVDDecompose", (1160, 380), {"rank": 0}, title="Decompose target",
-                  size=(300, 90))
+    dtgt = g.node(
+        "LatentSVDDecompose", (1160, 380), {"rank": 0}, title="Decompose target", size=(300, 90)
+    )
     g.connect(tgt, 0, dtgt, "latent")
     return src, tgt, dsrc, dtgt
+
+
+def apply_and_continue(
+    g: Graph,
+    b: Base,
+    x: float,
+    attribute: tuple[int, str],
+    src: int,
+    dsrc: int,
+    dtgt: int,
+    *,
+    k: int,
+    seed: int,
+    steps: int,
+    cfg: float,
+    apply_title: str | None = None,
+) -> tuple[int, int]:
+    """Apply the attribute to the source with its own target, recompose, and continue both the
+    edited and the unedited latent from step k (columns at ``x`` and ``x + 360``).
+
+    Returns the edited and the unedited sampler's node ids."""
+    apply_ = g.node(
+        "ApplySingularEdit", (x, 0), {"strength": 1.0}, title=apply_title, size=(320, 120)
+    )
+    g.connect(dsrc, 0, apply_, "latent_svd")
+    g.connect(attribute[0], attribute[1], apply_, "attribute")
+    g.connect(dtgt, 0, apply_, "target")
+    rec = g.node("LatentRecompose", (x, 180), size=(280, 60))
+    g.connect(apply_, 0, rec, "latent_svd")
+    continued = []
+    for row, (latent, what) in enumerate((((rec, 0), "Edited"), ((src, 0), "Unedited"))):
+        continued.append(
+            sampler(
+                g,
+                b,
+                (x + 360, 380 * row),
+                b.source,
+                latent,
+                f"{what}: continue from k={k}",
+                seed=seed,
+                steps=steps,
+                cfg=cfg,
+                start=k,
+                end=10000,
+                add_noise=False,
+                leftover=False,
+            )
+        )
+    return continued[0], continued[1]
 
 
 def learn_workflow(g: Graph, ckpt_name: str, size: int, attribute_file: str) -> None:
     steps, k, delta, seed, cfg = 30, 9, 3, 42, 7.0
     b = base(g, ckpt_name, size, 1)
-    src, tgt, dsrc, dtgt = decomposed_pair(g, b, k=k, delta=delta, seed=seed, steps=steps,
-                                           cfg=cfg)
+    src, tgt, dsrc, dtgt = decomposed_pair(g, b, k=k, delta=delta, seed=seed, steps=steps, cfg=cfg)
     learn = g.node("LearnAttributeFromPair", (1500, 0), {"name": "smile"}, size=(340, 520))
     g.connect(dsrc, 0, learn, "source")
     g.connect(dtgt, 0, learn, "target")
-    apply_ = g.node("ApplySingularEdit", (1880, 0), {"strength": 1.0}, size=(320, 120))
-    g.connect(dsrc, 0, apply_, "latent_svd")
-    g.connect(learn, "attribute", apply_, "attribute")
-    g.connect(dtgt, 0, apply_, "target")
-    rec = g.node("LatentRecompose", (1880, 180), size=(280, 60))
-    g.connect(apply_, 0, rec, "latent_svd")
-    edited = sampler(g, b, (2240, 0), b.source, (rec, 0), f"Edited: continue from k={k}",
-                     seed=seed, steps=steps, cfg=cfg, start=k, end=10000, add_noise=False,
-                     leftover=False)
-    plain = sampler(g, b, (2240, 380), b.source, (src, 0), f"Unedited: continue from k={k}",
-                    seed=seed, steps=steps, cfg=cfg, start=k, end=10000, add_noise=False,
-                    leftover=False)
+    edited, plain = apply_and_continue(
+        g, b, 1880, (learn, "attribute"), src, dsrc, dtgt, k=k, seed=seed, steps=steps, cfg=cfg
+    )
     dec_e = g.node("VAEDecode", (2600, 0), size=(220, 60))
     g.connect(edited, 0, dec_e, "samples")
     g.connect(b.ckpt, "VAE", dec_e, "vae")
     dec_p = g.node("VAEDecode", (2600, 380), size=(220, 60))
     g.connect(plain, 0, dec_p, "samples")
     g.connect(b.ckpt, "VAE", dec_p, "vae")
-    stitch = g.node("ImageStitch", (2860, 180), {"direction": "right", "spacing_width": 8},
-                    title="Unedited | edited", size=(300, 180))
+    stitch = g.node(
+        "ImageStitch",
+        (2860, 180),
+        {"direction": "right", "spacing_width": 8},
+        title="Unedited | edited",
+        size=(300, 180),
+    )
     g.connect(dec_p, 0, stitch, "image1")
     g.connect(dec_e, 0, stitch, "image2")
-    save = g.node("SaveImage", (3200, 0), {"filename_prefix": "latent_svd/unedited_vs_edited"},
-                  title="Unedited (left) | edited (right)", size=(520, 360))
+    save = g.node(
+        "SaveImage",
+        (3200, 0),
+        {"filename_prefix": "latent_svd/unedited_vs_edited"},
+        title="Unedited (left) | edited (right)",
+        size=(520, 360),
+    )
     g.connect(stitch, 0, save, "images")
-    keep = g.node("SaveSingularAttribute", (1880, 300),
-                  {"filename": attribute_file, "overwrite": True}, size=(320, 110))
+    keep = g.node(
+        "SaveSingularAttribute",
+        (1880, 300),
+        {"filename": attribute_file, "overwrite": True},
+        size=(320, 110),
+    )
     g.connect(learn, "attribute", keep, "attribute")
     g.note(KNOB_NOTE, (0, 680), (700, 170), "What this workflow does")
     g.note(STEP_NOTE, (800, 760), (680, 150), "Edit step k and delta")
-    g.note("Learn: k_source / k_target = how many top singular components are mixed (16); "
-           "keep_tail keeps the rest of the source (noise the sampler still needs). The loss "
-           "curve (shown on the node) should reach the dashed exact optimum; raise 'steps' if "
-           "it does not. The four weights are the paper's losses: target, source, and the two "
-           "'keep singular values natural' terms.", (1500, 560), (380, 200), "Learning knobs")
-    g.note("strength: 0 = unchanged (identical to the unedited image), 1 = the learned edit, "
-           "0..1 interpolates, negative pushes away from the target prompt. "
-           f"The attribute is saved to models/svd_attributes/{attribute_file}.safetensors for "
-           "'apply_saved_attribute' (overwrite is on: re-running replaces it).",
-           (1880, 460), (340, 200), "Strength and saving")
+    g.note(
+        "Learn: k_source / k_target = how many top singular components are mixed (16); "
+        "keep_tail keeps the rest of the source (noise the sampler still needs). The loss "
+        "curve (shown on the node) should reach the dashed exact optimum; raise 'steps' if "
+        "it does not. The four weights are the paper's losses: target, source, and the two "
+        "'keep singular values natural' terms.",
+        (1500, 560),
+        (380, 200),
+        "Learning knobs",
+    )
+    g.note(
+        "strength: 0 = unchanged (identical to the unedited image), 1 = the learned edit, "
+        "0..1 interpolates, negative pushes away from the target prompt. "
+        f"The attribute is saved to models/svd_attributes/{attribute_file}.safetensors for "
+        "'apply_saved_attribute' (overwrite is on: re-running replaces it).",
+        (1880, 460),
+        (340, 200),
+        "Strength and saving",
+    )
 
 
 def apply_workflow(g: Graph, ckpt_name: str, size: int, attribute_file: str) -> None:
     steps, k, delta, seed, cfg, batch = 30, 9, 3, 1234, 7.0, 4
     b = base(g, ckpt_name, size, batch)
-    load = g.node("LoadSingularAttribute", (1160, 560),
-                  {"attribute_name": f"{attribute_file}.safetensors"}, size=(340, 80))
-    src, tgt, dsrc, dtgt = decomposed_pair(g, b, k=k, delta=delta, seed=seed, steps=steps,
-                                           cfg=cfg)
-    apply_ = g.node("ApplySingularEdit", (1540, 0), {"strength": 1.0},
-                    title="Apply Singular Value Edit (strength)", size=(320, 120))
-    g.connect(dsrc, 0, apply_, "latent_svd")
-    g.connect(load, "attribute", apply_, "attribute")
-    g.connect(dtgt, 0, apply_, "target")
-    rec = g.node("LatentRecompose", (1540, 180), size=(280, 60))
-    g.connect(apply_, 0, rec, "latent_svd")
-    edited = sampler(g, b, (1900, 0), b.source, (rec, 0), f"Edited: continue from k={k}",
-                     seed=seed, steps=steps, cfg=cfg, start=k, end=10000, add_noise=False,
-                     leftover=False)
-    plain = sampler(g, b, (1900, 380), b.source, (src, 0), f"Unedited: continue from k={k}",
-                    seed=seed, steps=steps, cfg=cfg, start=k, end=10000, add_noise=False,
-                    leftover=False)
+    load = g.node(
+        "LoadSingularAttribute",
+        (1160, 560),
+        {"attribute_name": f"{attribute_file}.safetensors"},
+        size=(340, 80),
+    )
+    src, tgt, dsrc, dtgt = decomposed_pair(g, b, k=k, delta=delta, seed=seed, steps=steps, cfg=cfg)
+    edited, plain = apply_and_continue(
+        g,
+        b,
+        1540,
+        (load, "attribute"),
+        src,
+        dsrc,
+        dtgt,
+        k=k,
+        seed=seed,
+        steps=steps,
+        cfg=cfg,
+        apply_title="Apply Singular Value Edit (strength)",
+    )
     decode_save(g, b, edited, (2260, 0), "latent_svd/applied_edited", "Edited batch")
     decode_save(g, b, plain, (2260, 520), "latent_svd/applied_unedited", "Unedited batch")
-    g.note("Applies a saved attribute (run 'learn_attribute_from_prompt_pair' first, or drop "
-           "any attribute .safetensors into models/svd_attributes and press R) to a batch of "
-           "new seeds: each image of the batch gets its own noise, its own source latent at "
-           "step k and its own target latent at k + delta (same prompts as training).",
-           (0, 680), (700, 150), "What this workflow does")
-    g.note("strength (on 'Apply Singular Value Edit'): 0 = the unedited image, 1 = the learned "
-           "edit, 0.5 = half way, negative = the opposite attribute. batch_size (Empty Latent "
-           "Image) = how many new seeds; noise_seed picks them. Without the optional target "
-           "input the attribute's stored target components are used (faster, less faithful; "
-           "same image size as training only).", (1540, 300), (340, 220), "Strength and seeds")
+    g.note(
+        "Applies a saved attribute (run 'learn_attribute_from_prompt_pair' first, or drop "
+        "any attribute .safetensors into models/svd_attributes and press R) to a batch of "
+        "new seeds: each image of the batch gets its own noise, its own source latent at "
+        "step k and its own target latent at k + delta (same prompts as training).",
+        (0, 680),
+        (700, 150),
+        "What this workflow does",
+    )
+    g.note(
+        "strength (on 'Apply Singular Value Edit'): 0 = the unedited image, 1 = the learned "
+        "edit, 0.5 = half way, negative = the opposite attribute. batch_size (Empty Latent "
+        "Image) = how many new seeds; noise_seed picks them. Without the optional target "
+        "input the attribute's stored target components are used (faster, less faithful; "
+        "same image size as training only).",
+        (1540, 300),
+        (340, 220),
+        "Strength and seeds",
+    )
     g.note(STEP_NOTE, (800, 760), (680, 150), "Edit step k and delta")
 
 
@@ -298,16 +519,33 @@ def explore_workflow(g: Graph, ckpt_name: str, size: int) -> None:
     steps, k, seed, cfg = 30, 9, 7, 7.0
     factors = (0.0, 0.5, 1.5, 2.0)
     b = base(g, ckpt_name, size, 1)
-    src = sampler(g, b, (800, 0), b.source, (b.latent, 0), f"Sample to step k={k} (about 0.7T)",
-                  seed=seed, steps=steps, cfg=cfg, start=0, end=k, add_noise=True, leftover=True)
+    src = sampler(
+        g,
+        b,
+        (800, 0),
+        b.source,
+        (b.latent, 0),
+        f"Sample to step k={k} (about 0.7T)",
+        seed=seed,
+        steps=steps,
+        cfg=cfg,
+        start=0,
+        end=k,
+        add_noise=True,
+        leftover=True,
+    )
     dec = g.node("LatentSVDDecompose", (1160, 0), {"rank": 0}, size=(300, 90))
     g.connect(src, 0, dec, "latent")
     batch_from: tuple[int, int] = (src, 0)  # column 1 of the grid: the unchanged latent
     for i, factor in enumerate(factors):
         y = 160 + i * 260
-        scale = g.node("ScaleSingularValues", (1500, y),
-                       {"indices": "0", "channels": "", "factor": factor},
-                       title=f"Scale s_0 by {factor}", size=(320, 150))
+        scale = g.node(
+            "ScaleSingularValues",
+            (1500, y),
+            {"indices": "0", "channels": "", "factor": factor},
+            title=f"Scale s_0 by {factor}",
+            size=(320, 150),
+        )
         g.connect(dec, 0, scale, "latent_svd")
         rec = g.node("LatentRecompose", (1860, y), size=(260, 60))
         g.connect(scale, 0, rec, "latent_svd")
@@ -315,21 +553,48 @@ def explore_workflow(g: Graph, ckpt_name: str, size: int) -> None:
         g.connect(batch_from[0], batch_from[1], merged, "samples1")
         g.connect(rec, 0, merged, "samples2")
         batch_from = (merged, 0)
-    cont = sampler(g, b, (2460, 0), b.source, batch_from, f"Continue all from k={k}",
-                   seed=seed, steps=steps, cfg=cfg, start=k, end=10000, add_noise=False,
-                   leftover=False)
-    decode_save(g, b, cont, (2820, 0), "latent_svd/explore_factor_grid",
-                "Grid: unchanged, then s_0 x " + ", ".join(str(f) for f in factors))
-    g.note("The paper's exploration (observation 2): at step k (about 0.7T) the latent is split "
-           "into singular components per channel and ONE singular value is scaled; sampling "
-           "then continues unchanged. The saved grid shows the unchanged image first, then the "
-           "factors. Change 'indices' (0 = largest; '1', '2-4', ...) to see which attribute "
-           "each component carries, 'channels' to touch only some latent channels, and k "
-           "(end_at_step here = start_at_step of the continuation) to see how the order moves "
-           "with time (observation 3).", (0, 680), (700, 200), "What this workflow does")
-    g.note("factor: 1 = unchanged, 0 = remove the component, >1 amplify, negative flips it. "
-           "Add rows by copying a Scale -> Recompose -> LatentBatch chain.",
-           (1500, 1240), (420, 110), "Factors")
+    cont = sampler(
+        g,
+        b,
+        (2460, 0),
+        b.source,
+        batch_from,
+        f"Continue all from k={k}",
+        seed=seed,
+        steps=steps,
+        cfg=cfg,
+        start=k,
+        end=10000,
+        add_noise=False,
+        leftover=False,
+    )
+    decode_save(
+        g,
+        b,
+        cont,
+        (2820, 0),
+        "latent_svd/explore_factor_grid",
+        "Grid: unchanged, then s_0 x " + ", ".join(str(f) for f in factors),
+    )
+    g.note(
+        "The paper's exploration (observation 2): at step k (about 0.7T) the latent is split "
+        "into singular components per channel and ONE singular value is scaled; sampling "
+        "then continues unchanged. The saved grid shows the unchanged image first, then the "
+        "factors. Change 'indices' (0 = largest; '1', '2-4', ...) to see which attribute "
+        "each component carries, 'channels' to touch only some latent channels, and k "
+        "(end_at_step here = start_at_step of the continuation) to see how the order moves "
+        "with time (observation 3).",
+        (0, 680),
+        (700, 200),
+        "What this workflow does",
+    )
+    g.note(
+        "factor: 1 = unchanged, 0 = remove the component, >1 amplify, negative flips it. "
+        "Add rows by copying a Scale -> Recompose -> LatentBatch chain.",
+        (1500, 1240),
+        (420, 110),
+        "Factors",
+    )
 
 
 def analysis_workflow(g: Graph, ckpt_name: str, size: int) -> None:
@@ -338,22 +603,31 @@ def analysis_workflow(g: Graph, ckpt_name: str, size: int) -> None:
     steps, k, delta, later, seed, cfg = 30, 9, 3, 12, 42, 7.0
     strengths = "0, 0.25, 0.5, 0.75, 1"
     b = base(g, ckpt_name, size, 1)
-    src = sampler(g, b, (800, 0), b.source, (b.latent, 0), f"Source to step k={k} (0.7T)",
-                  seed=seed, steps=steps, cfg=cfg, start=0, end=k, add_noise=True, leftover=True)
-    tgt = sampler(g, b, (800, 380), b.target, (b.latent, 0),
-                  f"Target to step k+delta={k + delta}", seed=seed, steps=steps, cfg=cfg,
-                  start=0, end=k + delta, add_noise=True, leftover=True)
-    src_later = sampler(g, b, (800, 760), b.source, (b.latent, 0),
-                        f"Source to step {later} (0.6T)", seed=seed, steps=steps, cfg=cfg,
-                        start=0, end=later, add_noise=True, leftover=True)
-    dsrc = g.node("LatentSVDDecompose", (1160, 0), {"rank": 0}, title="Decompose source (0.7T)",
-                  size=(300, 90))
-    g.connect(src, 0, dsrc, "latent")
-    dtgt = g.node("LatentSVDDecompose", (1160, 380), {"rank": 0}, title="Decompose target",
-                  size=(300, 90))
-    g.connect(tgt, 0, dtgt, "latent")
-    dlater = g.node("LatentSVDDecompose", (1160, 760), {"rank": 0},
-                    title="Decompose source (0.6T)", size=(300, 90))
+    src, tgt, dsrc, dtgt = decomposed_pair(
+        g, b, k=k, delta=delta, seed=seed, steps=steps, cfg=cfg, when="0.7T"
+    )
+    src_later = sampler(
+        g,
+        b,
+        (800, 760),
+        b.source,
+        (b.latent, 0),
+        f"Source to step {later} (0.6T)",
+        seed=seed,
+        steps=steps,
+        cfg=cfg,
+        start=0,
+        end=later,
+        add_noise=True,
+        leftover=True,
+    )
+    dlater = g.node(
+        "LatentSVDDecompose",
+        (1160, 760),
+        {"rank": 0},
+        title="Decompose source (0.6T)",
+        size=(300, 90),
+    )
     g.connect(src_later, 0, dlater, "latent")
     learn = g.node("LearnAttributeFromPair", (1500, 0), {"name": "smile"}, size=(340, 520))
     g.connect(dsrc, 0, learn, "source")
@@ -362,49 +636,83 @@ def analysis_workflow(g: Graph, ckpt_name: str, size: int) -> None:
     g.connect(dsrc, 0, apply_, "latent_svd")
     g.connect(learn, "attribute", apply_, "attribute")
     g.connect(dtgt, 0, apply_, "target")
-    spectrum = g.node("LatentSingularSpectrum", (2240, 0), {
-        "label": "before the edit", "second_label": "after the edit (strength 1)",
-        "title": f"Singular values at step {k} (0.7T): before vs after the edit"},
-        size=(520, 620))
+    spectrum = g.node(
+        "LatentSingularSpectrum",
+        (2240, 0),
+        {
+            "label": "before the edit",
+            "second_label": "after the edit (strength 1)",
+            "title": f"Singular values at step {k} (0.7T): before vs after the edit",
+        },
+        size=(520, 620),
+    )
     g.connect(dsrc, 0, spectrum, "latent_svd")
     g.connect(apply_, 0, spectrum, "second_latent_svd")
-    comp_k = g.node("SingularComponentsPreview", (2800, 0), {
-        "count": 4, "title": f"Top rank-1 components u_i v_i^T at step {k} of {steps} (0.7T)"},
-        size=(520, 620))
+    comp_k = g.node(
+        "SingularComponentsPreview",
+        (2800, 0),
+        {"count": 4, "title": f"Top rank-1 components u_i v_i^T at step {k} of {steps} (0.7T)"},
+        size=(520, 620),
+    )
     g.connect(dsrc, 0, comp_k, "latent_svd")
-    comp_later = g.node("SingularComponentsPreview", (3360, 0), {
-        "count": 4,
-        "title": f"Top rank-1 components u_i v_i^T at step {later} of {steps} (0.6T)"},
-        size=(520, 620))
+    comp_later = g.node(
+        "SingularComponentsPreview",
+        (3360, 0),
+        {"count": 4, "title": f"Top rank-1 components u_i v_i^T at step {later} of {steps} (0.6T)"},
+        size=(520, 620),
+    )
     g.connect(dlater, 0, comp_later, "latent_svd")
-    dist = g.node("LatentSubspaceDistance", (2800, 680), {
-        "k": 16, "title": f"Top-16 subspaces: step {k} (0.7T) vs step {later} (0.6T)"},
-        size=(520, 520))
+    dist = g.node(
+        "LatentSubspaceDistance",
+        (2800, 680),
+        {"k": 16, "title": f"Top-16 subspaces: step {k} (0.7T) vs step {later} (0.6T)"},
+        size=(520, 520),
+    )
     g.connect(dsrc, 0, dist, "latent_svd_a")
     g.connect(dlater, 0, dist, "latent_svd_b")
-    sweep = g.node("AttributeStrengthSweep", (1880, 300), {"strengths": strengths},
-                   size=(320, 140))
+    sweep = g.node("AttributeStrengthSweep", (1880, 300), {"strengths": strengths}, size=(320, 140))
     g.connect(dsrc, 0, sweep, "latent_svd")
     g.connect(learn, "attribute", sweep, "attribute")
     g.connect(dtgt, 0, sweep, "target_latent_svd")
-    cont = sampler(g, b, (1880, 760), b.source, (sweep, 0),
-                   f"Continue the whole strip from k={k}", seed=seed, steps=steps, cfg=cfg,
-                   start=k, end=10000, add_noise=False, leftover=False)
-    decode_save(g, b, cont, (2240, 1260), "latent_svd/strength_strip",
-                f"Strength strip: {strengths}")
-    g.note("The paper's figures, inside ComfyUI. Top: the singular value spectrum of the source "
-           f"latent at step k = {k} of {steps} (about 0.7T) before and after the learned edit "
-           "(log scale, one panel per latent channel). Right: the top rank-1 components of the "
-           f"same generation at 0.7T and at step {later} (0.6T): the order of the components "
-           "changes with time (observation 3), while the subspace distance chart shows that "
-           "the top-16 subspaces move little between the two steps (observation 1; 0 = the "
-           "same subspace, the dashed line = orthogonal).", (0, 680), (700, 230),
-           "What this workflow does")
-    g.note("'Attribute Strength Sweep' applies the attribute at every strength of its list and "
-           "returns one LATENT batch (item-major: each image's strip is contiguous), so ONE "
-           "sampler run from step k gives the paper's interpolation strip. 0 = the unedited "
-           "image, 1 = the learned edit, negative values push away from the target prompt.",
-           (1500, 1260), (440, 200), "Strength strip")
+    cont = sampler(
+        g,
+        b,
+        (1880, 760),
+        b.source,
+        (sweep, 0),
+        f"Continue the whole strip from k={k}",
+        seed=seed,
+        steps=steps,
+        cfg=cfg,
+        start=k,
+        end=10000,
+        add_noise=False,
+        leftover=False,
+    )
+    decode_save(
+        g, b, cont, (2240, 1260), "latent_svd/strength_strip", f"Strength strip: {strengths}"
+    )
+    g.note(
+        "The paper's figures, inside ComfyUI. Top: the singular value spectrum of the source "
+        f"latent at step k = {k} of {steps} (about 0.7T) before and after the learned edit "
+        "(log scale, one panel per latent channel). Right: the top rank-1 components of the "
+        f"same generation at 0.7T and at step {later} (0.6T): the order of the components "
+        "changes with time (observation 3), while the subspace distance chart shows that "
+        "the top-16 subspaces move little between the two steps (observation 1; 0 = the "
+        "same subspace, the dashed line = orthogonal).",
+        (0, 680),
+        (700, 230),
+        "What this workflow does",
+    )
+    g.note(
+        "'Attribute Strength Sweep' applies the attribute at every strength of its list and "
+        "returns one LATENT batch (item-major: each image's strip is contiguous), so ONE "
+        "sampler run from step k gives the paper's interpolation strip. 0 = the unedited "
+        "image, 1 = the learned edit, negative values push away from the target prompt.",
+        (1500, 1260),
+        (440, 200),
+        "Strength strip",
+    )
     g.note(STEP_NOTE, (800, 1140), (680, 150), "Edit step k and delta")
 
 
@@ -413,8 +721,7 @@ WORKFLOWS = {
     "apply_saved_attribute": lambda g: apply_workflow(g, SD21, 512, "smile_sd21"),
     "explore_singular_values": lambda g: explore_workflow(g, SD21, 512),
     "analysis_figures": lambda g: analysis_workflow(g, SD21, 512),
-    "learn_attribute_from_prompt_pair_sdxl": lambda g: learn_workflow(g, SDXL, 1024,
-                                                                      "smile_sdxl"),
+    "learn_attribute_from_prompt_pair_sdxl": lambda g: learn_workflow(g, SDXL, 1024, "smile_sdxl"),
 }
 
 
@@ -444,8 +751,11 @@ def render_thumbnails(server_url: str, paths: dict[str, Path]) -> None:
     with chromium() as driver:
         page = open_comfy(driver, server_url)
         for name, path in paths.items():
-            page.js_async("await app.loadGraphData(args[0], true, true, args[1]);",
-                          json.loads(path.read_text()), name)
+            page.js_async(
+                "await app.loadGraphData(args[0], true, true, args[1]);",
+                json.loads(path.read_text()),
+                name,
+            )
             fit_graph(page)
             with Image.open(io.BytesIO(canvas_png(page))) as im:
                 im = im.convert("RGB")

@@ -71,8 +71,15 @@ class EditSettings:
     train_seed: int = 0
 
 
-def _sampler(s: EditSettings, positive: str, latent: list[Any], start: int, end: int,
-             add_noise: bool, leftover: bool) -> dict[str, Any]:
+def _sampler(
+    s: EditSettings,
+    positive: str,
+    latent: list[Any],
+    start: int,
+    end: int,
+    add_noise: bool,
+    leftover: bool,
+) -> dict[str, Any]:
     return {
         "class_type": "KSamplerAdvanced",
         "inputs": {
@@ -97,57 +104,85 @@ def edit_workflow(s: EditSettings = EditSettings(), reference: bool = True) -> P
     """The full learn-and-apply graph; with ``reference`` also the unedited continuation."""
     prompt: Prompt = {
         IDS.model: {"class_type": "LSETestTinySD", "inputs": {"seed": s.model_seed}},
-        IDS.source_text: {"class_type": "CLIPTextEncode",
-                          "inputs": {"text": s.source_prompt, "clip": [IDS.model, 1]}},
-        IDS.target_text: {"class_type": "CLIPTextEncode",
-                          "inputs": {"text": s.target_prompt, "clip": [IDS.model, 1]}},
-        IDS.negative_text: {"class_type": "CLIPTextEncode",
-                            "inputs": {"text": s.negative_prompt, "clip": [IDS.model, 1]}},
-        IDS.empty_latent: {"class_type": "EmptyLatentImage",
-                           "inputs": {"width": s.width, "height": s.height,
-                                      "batch_size": s.batch_size}},
-        IDS.source_sampler: _sampler(s, IDS.source_text, [IDS.empty_latent, 0], 0, s.k,
-                                     add_noise=True, leftover=True),
-        IDS.target_sampler: _sampler(s, IDS.target_text, [IDS.empty_latent, 0], 0,
-                                     s.k + s.delta, add_noise=True, leftover=True),
-        IDS.decompose_source: {"class_type": "LatentSVDDecompose",
-                               "inputs": {"latent": [IDS.source_sampler, 0], "rank": 0}},
-        IDS.decompose_target: {"class_type": "LatentSVDDecompose",
-                               "inputs": {"latent": [IDS.target_sampler, 0], "rank": 0}},
-        IDS.learn: {"class_type": "LearnAttributeFromPair", "inputs": {
-            "source": [IDS.decompose_source, 0],
-            "target": [IDS.decompose_target, 0],
-            "k_source": s.k_source,
-            "k_target": s.k_target,
-            "keep_tail": s.keep_tail,
-            "steps": s.learn_steps,
-            "learning_rate": s.learning_rate,
-            "w_target": 1.0,
-            "w_source": 1.0,
-            "w_target_sv": 0.1,
-            "w_source_sv": 0.1,
-            "seed": s.train_seed,
-            "hidden": 128,
-            "name": s.attribute_name,
-        }},
-        IDS.apply: {"class_type": "ApplySingularEdit", "inputs": {
-            "latent_svd": [IDS.decompose_source, 0],
-            "attribute": [IDS.learn, 0],
-            "strength": s.strength,
-            **({"target": [IDS.decompose_target, 0]} if s.use_target_when_applying else {}),
-        }},
-        IDS.recompose: {"class_type": "LatentRecompose",
-                        "inputs": {"latent_svd": [IDS.apply, 0]}},
-        IDS.final: _sampler(s, IDS.source_text, [IDS.recompose, 0], s.k, 10000,
-                            add_noise=False, leftover=False),
+        IDS.source_text: {
+            "class_type": "CLIPTextEncode",
+            "inputs": {"text": s.source_prompt, "clip": [IDS.model, 1]},
+        },
+        IDS.target_text: {
+            "class_type": "CLIPTextEncode",
+            "inputs": {"text": s.target_prompt, "clip": [IDS.model, 1]},
+        },
+        IDS.negative_text: {
+            "class_type": "CLIPTextEncode",
+            "inputs": {"text": s.negative_prompt, "clip": [IDS.model, 1]},
+        },
+        IDS.empty_latent: {
+            "class_type": "EmptyLatentImage",
+            "inputs": {"width": s.width, "height": s.height, "batch_size": s.batch_size},
+        },
+        IDS.source_sampler: _sampler(
+            s, IDS.source_text, [IDS.empty_latent, 0], 0, s.k, add_noise=True, leftover=True
+        ),
+        IDS.target_sampler: _sampler(
+            s,
+            IDS.target_text,
+            [IDS.empty_latent, 0],
+            0,
+            s.k + s.delta,
+            add_noise=True,
+            leftover=True,
+        ),
+        IDS.decompose_source: {
+            "class_type": "LatentSVDDecompose",
+            "inputs": {"latent": [IDS.source_sampler, 0], "rank": 0},
+        },
+        IDS.decompose_target: {
+            "class_type": "LatentSVDDecompose",
+            "inputs": {"latent": [IDS.target_sampler, 0], "rank": 0},
+        },
+        IDS.learn: {
+            "class_type": "LearnAttributeFromPair",
+            "inputs": {
+                "source": [IDS.decompose_source, 0],
+                "target": [IDS.decompose_target, 0],
+                "k_source": s.k_source,
+                "k_target": s.k_target,
+                "keep_tail": s.keep_tail,
+                "steps": s.learn_steps,
+                "learning_rate": s.learning_rate,
+                "w_target": 1.0,
+                "w_source": 1.0,
+                "w_target_sv": 0.1,
+                "w_source_sv": 0.1,
+                "seed": s.train_seed,
+                "hidden": 128,
+                "name": s.attribute_name,
+            },
+        },
+        IDS.apply: {
+            "class_type": "ApplySingularEdit",
+            "inputs": {
+                "latent_svd": [IDS.decompose_source, 0],
+                "attribute": [IDS.learn, 0],
+                "strength": s.strength,
+                **({"target": [IDS.decompose_target, 0]} if s.use_target_when_applying else {}),
+            },
+        },
+        IDS.recompose: {"class_type": "LatentRecompose", "inputs": {"latent_svd": [IDS.apply, 0]}},
+        IDS.final: _sampler(
+            s, IDS.source_text, [IDS.recompose, 0], s.k, 10000, add_noise=False, leftover=False
+        ),
     }
-    prompt[IDS.save_final] = node("SaveLatent", samples=[IDS.final, 0],
-                                  filename_prefix="latents/edited")
+    prompt[IDS.save_final] = node(
+        "SaveLatent", samples=[IDS.final, 0], filename_prefix="latents/edited"
+    )
     if reference:
-        prompt[IDS.reference] = _sampler(s, IDS.source_text, [IDS.source_sampler, 0], s.k,
-                                         10000, add_noise=False, leftover=False)
-        prompt[IDS.save_reference] = node("SaveLatent", samples=[IDS.reference, 0],
-                                          filename_prefix="latents/reference")
+        prompt[IDS.reference] = _sampler(
+            s, IDS.source_text, [IDS.source_sampler, 0], s.k, 10000, add_noise=False, leftover=False
+        )
+        prompt[IDS.save_reference] = node(
+            "SaveLatent", samples=[IDS.reference, 0], filename_prefix="latents/reference"
+        )
     return prompt
 
 

@@ -61,13 +61,14 @@ class TinySD:
     clip: Any
 
 
-def _init_parameters(module: torch.nn.Module, gen: torch.Generator) -> None:
-    """Fan-in scaled normal weights, unit norm scales, zero biases (in module order: seeded)."""
+def init_parameters(module: torch.nn.Module, gen: torch.Generator, gain: float = 1.0) -> None:
+    """Fan-in scaled normal weights (std ``gain / sqrt(fan_in)``), unit norm scales, zero
+    biases, in module order: seeded. ComfyUI allocates its layers uninitialised."""
     with torch.no_grad():
         for name, p in module.named_parameters():
             if p.ndim >= 2:
                 fan_in = p[0].numel()
-                p.copy_(torch.randn(p.shape, generator=gen) / fan_in**0.5)
+                p.copy_(torch.randn(p.shape, generator=gen) / (fan_in**0.5 / gain))
             elif name.endswith("weight"):
                 p.fill_(1.0)  # every 1-D weight here belongs to a norm layer
             elif name.endswith("logit_scale"):
@@ -100,16 +101,20 @@ def tiny_sd(seed: int = 0) -> TinySD:
     cfg = comfy.supported_models.SD15(TINY_UNET_CONFIG)
     cfg.set_inference_dtype(torch.float32, None)
     base_model = cfg.get_model({})
-    _init_parameters(base_model, gen)
+    init_parameters(base_model, gen)
     _calibrate_unet(base_model.diffusion_model, gen)
     model = comfy.model_patcher.ModelPatcher(
-        base_model, load_device=mm.get_torch_device(), offload_device=mm.unet_offload_device())
+        base_model, load_device=mm.get_torch_device(), offload_device=mm.unet_offload_device()
+    )
 
-    target = comfy.supported_models_base.ClipTarget(comfy.sd1_clip.SD1Tokenizer,
-                                                    comfy.sd1_clip.SD1ClipModel)
-    clip = comfy.sd.CLIP(target, model_options={"clip_l_model_config": dict(TINY_CLIP_CONFIG),
-                                                "dtype": torch.float32})
-    _init_parameters(clip.cond_stage_model, gen)
+    target = comfy.supported_models_base.ClipTarget(
+        comfy.sd1_clip.SD1Tokenizer, comfy.sd1_clip.SD1ClipModel
+    )
+    clip = comfy.sd.CLIP(
+        target,
+        model_options={"clip_l_model_config": dict(TINY_CLIP_CONFIG), "dtype": torch.float32},
+    )
+    init_parameters(clip.cond_stage_model, gen)
     return TinySD(model=model, clip=clip)
 
 
@@ -118,13 +123,19 @@ def tiny_sd_model(seed: int = 0) -> Any:
     return tiny_sd(seed).model
 
 
+#: The seed widget of the random-weight model nodes (this one and the host benchmark's).
+SEED_INPUT = (
+    "INT",
+    {"default": 0, "min": 0, "max": 2**31 - 1, "tooltip": "Seed of the random weights."},
+)
+
+
 class LSETestTinySD:
     """Test-only node: outputs the tiny random-weight SD1.5-architecture MODEL and CLIP."""
 
     @classmethod
     def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's API name
-        return {"required": {"seed": ("INT", {"default": 0, "min": 0, "max": 2**31 - 1,
-                                              "tooltip": "Seed of the random weights."})}}
+        return {"required": {"seed": SEED_INPUT}}
 
     RETURN_TYPES = ("MODEL", "CLIP")
     FUNCTION = "build"

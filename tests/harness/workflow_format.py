@@ -88,16 +88,25 @@ def node_spec(node_type: str, info: Mapping[str, Any]) -> NodeSpec:
                 if kind == "COMBO":
                     choices = tuple(type_ if isinstance(type_, list) else opts.get("options", []))
                 control = kind == "INT" and bool(
-                    opts.get("control_after_generate", name in ("seed", "noise_seed")))
-                widgets.append(WidgetSpec(name, kind, opts, choices, control,
-                                          section == "required"))
+                    opts.get("control_after_generate", name in ("seed", "noise_seed"))
+                )
+                widgets.append(
+                    WidgetSpec(name, kind, opts, choices, control, section == "required")
+                )
             else:
                 sockets.append(SocketSpec(name, kind, section == "required"))
-    outputs = tuple(zip(info.get("output_name", info.get("output", [])),
-                        info.get("output", []), strict=True))
-    return NodeSpec(node_type, info.get("display_name", node_type),
-                    info.get("python_module", ""), bool(info.get("output_node")),
-                    tuple(sockets), tuple(widgets), tuple((n, str(t)) for n, t in outputs))
+    outputs = tuple(
+        zip(info.get("output_name", info.get("output", [])), info.get("output", []), strict=True)
+    )
+    return NodeSpec(
+        node_type,
+        info.get("display_name", node_type),
+        info.get("python_module", ""),
+        bool(info.get("output_node")),
+        tuple(sockets),
+        tuple(widgets),
+        tuple((n, str(t)) for n, t in outputs),
+    )
 
 
 def node_specs(object_info: Mapping[str, Any]) -> dict[str, NodeSpec]:
@@ -159,8 +168,9 @@ def _check_widget(w: WidgetSpec, value: Any, provided_files: Iterable[str]) -> s
     return None
 
 
-def validate_ui_workflow(wf: Mapping[str, Any], specs: Mapping[str, NodeSpec],
-                         provided_files: Iterable[str] = ()) -> list[str]:
+def validate_ui_workflow(
+    wf: Mapping[str, Any], specs: Mapping[str, NodeSpec], provided_files: Iterable[str] = ()
+) -> list[str]:
     """Every problem that would stop the workflow loading or running as shipped; [] if none.
 
     `provided_files`: file names a file-list COMBO may name although the server does not list
@@ -204,23 +214,30 @@ def validate_ui_workflow(wf: Mapping[str, Any], specs: Mapping[str, NodeSpec],
         if tslot >= len(ins) or ins[tslot].get("link") != lid:
             problems.append(f"link {lid}: node {tid} input {tslot} does not point back to it")
         elif not _types_compatible(ltype, ins[tslot]["type"]):
-            problems.append(f"link {lid} type {ltype} cannot feed {dst['type']}."
-                            f"{ins[tslot]['name']} ({ins[tslot]['type']})")
+            problems.append(
+                f"link {lid} type {ltype} cannot feed {dst['type']}."
+                f"{ins[tslot]['name']} ({ins[tslot]['type']})"
+            )
 
     link_by_id = {link[0]: link for link in links if len(link) == 6}
     for n in nodes:
         where = f"node {n['id']} ({n['type']})"
         for slot, inp in enumerate(n.get("inputs") or []):
             lid = inp.get("link")
-            if lid is not None and (lid not in link_by_id or link_by_id[lid][3] != n["id"]
-                                    or link_by_id[lid][4] != slot):
+            if lid is not None and (
+                lid not in link_by_id or link_by_id[lid][3] != n["id"] or link_by_id[lid][4] != slot
+            ):
                 problems.append(f"{where} input {inp['name']} names link {lid} not ending there")
         for slot, out in enumerate(n.get("outputs") or []):
             for lid in out.get("links") or []:
-                if lid not in link_by_id or link_by_id[lid][1] != n["id"] \
-                        or link_by_id[lid][2] != slot:
-                    problems.append(f"{where} output {out['name']} names link {lid} "
-                                    "not starting there")
+                if (
+                    lid not in link_by_id
+                    or link_by_id[lid][1] != n["id"]
+                    or link_by_id[lid][2] != slot
+                ):
+                    problems.append(
+                        f"{where} output {out['name']} names link {lid} not starting there"
+                    )
         if n["type"] in FRONTEND_ONLY:
             wv = n.get("widgets_values") or []
             if len(wv) != 1 or not isinstance(wv[0], str) or not wv[0].strip():
@@ -231,8 +248,9 @@ def validate_ui_workflow(wf: Mapping[str, Any], specs: Mapping[str, NodeSpec],
             problems.append(f"{where}: node type is not defined by the server")
             continue
         if not (spec.is_core or spec.is_pack):
-            problems.append(f"{where}: from {spec.python_module}, neither core ComfyUI nor "
-                            "this pack")
+            problems.append(
+                f"{where}: from {spec.python_module}, neither core ComfyUI nor this pack"
+            )
         problems += [f"{where}: {p}" for p in _check_node(n, spec, files)]
     return problems
 
@@ -256,15 +274,16 @@ def _check_node(n: Mapping[str, Any], spec: NodeSpec, files: set[str]) -> list[s
         if name not in known:
             problems.append(f"input {name} is not defined for this node")
     outs = n.get("outputs") or []
-    # A definition may have gained outputs since the file was saved (core SaveImage did in
-    # 0.33): the frontend appends them on load, so the file's outputs must be a prefix.
-    if [(o["name"], o["type"]) for o in outs] != [tuple(o) for o in spec.outputs[:len(outs)]]:
-        problems.append(f"outputs {[(o['name'], o['type']) for o in outs]} != "
-                        f"defined {list(spec.outputs)}")
+    if [(o["name"], o["type"]) for o in outs] != [tuple(o) for o in spec.outputs]:
+        problems.append(
+            f"outputs {[(o['name'], o['type']) for o in outs]} != defined {list(spec.outputs)}"
+        )
     values = list(n.get("widgets_values") or [])
     if len(values) != spec.widget_value_count:
-        problems.append(f"{len(values)} widget values, the definition needs "
-                        f"{spec.widget_value_count} ({[w.name for w in spec.widgets]})")
+        problems.append(
+            f"{len(values)} widget values, the definition needs "
+            f"{spec.widget_value_count} ({[w.name for w in spec.widgets]})"
+        )
         return problems
     i = 0
     for w in spec.widgets:
@@ -274,8 +293,9 @@ def _check_node(n: Mapping[str, Any], spec: NodeSpec, files: set[str]) -> list[s
             if err:
                 problems.append(err)
         if w.control and values[i + 1] not in CONTROL_VALUES:
-            problems.append(f"{w.name}'s control value {values[i + 1]!r} is not one of "
-                            f"{CONTROL_VALUES}")
+            problems.append(
+                f"{w.name}'s control value {values[i + 1]!r} is not one of {CONTROL_VALUES}"
+            )
         i += 2 if w.control else 1
     return problems
 
@@ -303,6 +323,9 @@ def ui_to_api(wf: Mapping[str, Any], specs: Mapping[str, NodeSpec]) -> dict[str,
             if lid is not None:
                 link = links[lid]
                 inputs[name] = [str(link[1]), link[2]]
-        prompt[str(n["id"])] = {"inputs": inputs, "class_type": n["type"],
-                                "_meta": {"title": n.get("title") or spec.display_name}}
+        prompt[str(n["id"])] = {
+            "inputs": inputs,
+            "class_type": n["type"],
+            "_meta": {"title": n.get("title") or spec.display_name},
+        }
     return prompt

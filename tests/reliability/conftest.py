@@ -1,4 +1,4 @@
-"""Fixtures of the reliability tests (issue 6): the real in-process ComfyUI with the
+"""Fixtures of the reliability tests: the real in-process ComfyUI with the
 test-only latent node registered (see support.py)."""
 
 from __future__ import annotations

@@ -75,12 +75,19 @@ def main() -> None:
         thread.join()
         peak = max(peak_box[0], proc.memory_info().rss)
     result = sum(t.numel() * t.element_size() for t in (svd.U, svd.S, svd.Vh))
-    print(json.dumps({
-        "shape": list(shape), "dtype": str(dtype).removeprefix("torch."),
-        "input_bytes": latent.numel() * latent.element_size(),
-        "float32_input_bytes": latent.numel() * 4,
-        "result_bytes": result, "peak_delta": peak - before, "method": method,
-    }))
+    print(
+        json.dumps(
+            {
+                "shape": list(shape),
+                "dtype": str(dtype).removeprefix("torch."),
+                "input_bytes": latent.numel() * latent.element_size(),
+                "float32_input_bytes": latent.numel() * 4,
+                "result_bytes": result,
+                "peak_delta": peak - before,
+                "method": method,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 from harness.comfy_runtime import ComfyRuntime
+from harness.sink import AnySink
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LATENT_NODE = "LSERelLatent"
@@ -56,60 +57,44 @@ class LSERelLatent:
 
     @classmethod
     def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's API name
-        return {"required": {
-            "shape": ("STRING", {"default": "1,4,8,8", "tooltip": "Comma-separated shape."}),
-            "dtype": (list(DTYPES), {"tooltip": "dtype of samples."}),
-            "fill": (list(FILLS), {"tooltip": "Content of samples."}),
-            "seed": ("INT", {"default": 0, "min": 0, "max": 2**31 - 1, "tooltip": "Seed."}),
-            "extras": ("BOOLEAN", {"default": False,
-                                   "tooltip": "Add a noise_mask and a batch_index."}),
-        }}
+        return {
+            "required": {
+                "shape": ("STRING", {"default": "1,4,8,8", "tooltip": "Comma-separated shape."}),
+                "dtype": (list(DTYPES), {"tooltip": "dtype of samples."}),
+                "fill": (list(FILLS), {"tooltip": "Content of samples."}),
+                "seed": ("INT", {"default": 0, "min": 0, "max": 2**31 - 1, "tooltip": "Seed."}),
+                "extras": (
+                    "BOOLEAN",
+                    {"default": False, "tooltip": "Add a noise_mask and a batch_index."},
+                ),
+            }
+        }
 
     RETURN_TYPES = ("LATENT",)
     FUNCTION = "make"
     CATEGORY = "testing"
 
-    def make(self, shape: str, dtype: str, fill: str, seed: int,
-             extras: bool) -> tuple[dict[str, Any]]:
+    def make(
+        self, shape: str, dtype: str, fill: str, seed: int, extras: bool
+    ) -> tuple[dict[str, Any]]:
         dims = tuple(int(s) for s in shape.split(","))
         out: dict[str, Any] = {"samples": make_samples(dims, DTYPES[dtype], fill, seed)}
         if extras:
-            out["noise_mask"] = torch.rand((dims[0], 1, *dims[-2:]),
-                                           generator=torch.Generator().manual_seed(seed + 1))
+            out["noise_mask"] = torch.rand(
+                (dims[0], 1, *dims[-2:]), generator=torch.Generator().manual_seed(seed + 1)
+            )
             out["batch_index"] = list(range(10, 10 + dims[0]))
         return (out,)
 
 
-class LSERelSink:
-    """Test-only output node: accepts anything and does nothing, so that a graph whose last
-    node is not an output node (a failing decompose, say) is still a valid prompt."""
-
-    @classmethod
-    def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's API name
-        return {"required": {"value": ("*", {"tooltip": "Anything."})}}
-
-    RETURN_TYPES = ()
-    FUNCTION = "sink"
-    OUTPUT_NODE = True
-    CATEGORY = "testing"
-
-    @classmethod
-    def VALIDATE_INPUTS(cls, input_types: dict[str, Any]) -> bool:  # noqa: N802
-        return True  # any socket type may connect
-
-    def sink(self, value: Any) -> dict[str, Any]:
-        return {}
-
-
 def register_test_nodes(rt: ComfyRuntime) -> None:
     """Add the test-only nodes to the booted ComfyUI's node registry (idempotent)."""
-    for name, cls in ((LATENT_NODE, LSERelLatent), (SINK_NODE, LSERelSink)):
+    for name, cls in ((LATENT_NODE, LSERelLatent), (SINK_NODE, AnySink)):
         rt.nodes.NODE_CLASS_MAPPINGS.setdefault(name, cls)
         rt.nodes.NODE_DISPLAY_NAME_MAPPINGS.setdefault(name, name)
 
 
-def with_defaults(rt: ComfyRuntime,
-                  graph: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def with_defaults(rt: ComfyRuntime, graph: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """``graph`` with every missing required widget of a pack node set to its schema default
     (so a widget added to a node later does not break these graphs)."""
     pack = pack_node_ids(rt)
@@ -136,12 +121,24 @@ def with_sinks(graph: dict[str, dict[str, Any]], *node_ids: str) -> dict[str, di
     return out
 
 
-def latent(shape: Iterable[int], dtype: str = "float32", fill: str = "randn", seed: int = 0,
-           extras: bool = False) -> dict[str, Any]:
+def latent(
+    shape: Iterable[int],
+    dtype: str = "float32",
+    fill: str = "randn",
+    seed: int = 0,
+    extras: bool = False,
+) -> dict[str, Any]:
     """API-format entry of an ``LSERelLatent`` node."""
-    return {"class_type": LATENT_NODE, "inputs": {
-        "shape": ",".join(str(int(d)) for d in shape), "dtype": dtype, "fill": fill,
-        "seed": seed, "extras": extras}}
+    return {
+        "class_type": LATENT_NODE,
+        "inputs": {
+            "shape": ",".join(str(int(d)) for d in shape),
+            "dtype": dtype,
+            "fill": fill,
+            "seed": seed,
+            "extras": extras,
+        },
+    }
 
 
 def node(class_type: str, **inputs: Any) -> dict[str, Any]:
@@ -160,9 +157,19 @@ def display_name(rt: ComfyRuntime, node_id: str) -> str:
 def learn(source: str, target: str, steps: int = 3, name: str = "rel", **over: Any) -> dict:
     """A fast 'Learn Attribute from Pair' entry (few steps, small predictor)."""
     inputs: dict[str, Any] = {
-        "source": [source, 0], "target": [target, 0], "k_source": 16, "k_target": 16,
-        "keep_tail": True, "steps": steps, "learning_rate": 0.004, "w_target": 1.0,
-        "w_source": 1.0, "w_target_sv": 0.1, "w_source_sv": 0.1, "seed": 0, "hidden": 16,
+        "source": [source, 0],
+        "target": [target, 0],
+        "k_source": 16,
+        "k_target": 16,
+        "keep_tail": True,
+        "steps": steps,
+        "learning_rate": 0.004,
+        "w_target": 1.0,
+        "w_source": 1.0,
+        "w_target_sv": 0.1,
+        "w_source_sv": 0.1,
+        "seed": 0,
+        "hidden": 16,
         "name": name,
     }
     inputs.update(over)
@@ -186,9 +193,13 @@ class Failure:
 def failure(result: Any) -> Failure:
     err = result.error()
     assert err is not None, f"expected an execution_error; success={result.success}"
-    return Failure(node_id=str(err["node_id"]), node_type=err["node_type"],
-                   exception_type=err["exception_type"], message=err["exception_message"],
-                   traceback=list(err.get("traceback") or []))
+    return Failure(
+        node_id=str(err["node_id"]),
+        node_type=err["node_type"],
+        exception_type=err["exception_type"],
+        message=err["exception_message"],
+        traceback=list(err.get("traceback") or []),
+    )
 
 
 def raised_in_pack(fail: Failure) -> bool:
@@ -221,8 +232,10 @@ def walk_tensors(value: Any, path: str = "") -> Iterable[tuple[str, torch.Tensor
 def snapshot(value: Any) -> dict[str, Any]:
     """A deep record of ``value``: every tensor cloned, plus dict keys and object identities."""
     return {
-        "tensors": {p: (t, t.detach().clone(), t.dtype, tuple(t.shape), t.device)
-                    for p, t in walk_tensors(value)},
+        "tensors": {
+            p: (t, t.detach().clone(), t.dtype, tuple(t.shape), t.device)
+            for p, t in walk_tensors(value)
+        },
         "repr": _structure(value),
     }
 
@@ -231,8 +244,11 @@ def _structure(value: Any) -> Any:
     if isinstance(value, torch.Tensor):
         return ("tensor", id(value))
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return (type(value).__name__, id(value),
-                {f.name: _structure(getattr(value, f.name)) for f in dataclasses.fields(value)})
+        return (
+            type(value).__name__,
+            id(value),
+            {f.name: _structure(getattr(value, f.name)) for f in dataclasses.fields(value)},
+        )
     if hasattr(value, "items"):
         return ("map", id(value), {str(k): _structure(v) for k, v in value.items()})
     if isinstance(value, (list, tuple)):
@@ -244,10 +260,16 @@ def assert_unchanged(before: dict[str, Any], value: Any, what: str) -> None:
     """``value`` is bit-identical to the :func:`snapshot` ``before`` (same objects, same bits)."""
     assert _structure(value) == before["repr"], f"{what}: structure or keys changed"
     for path, (obj, copy, dtype, shape, device) in before["tensors"].items():
-        assert obj.dtype == dtype and tuple(obj.shape) == shape and obj.device == device, \
+        assert obj.dtype == dtype and tuple(obj.shape) == shape and obj.device == device, (
             f"{what}{path}: metadata changed"
+        )
         # Bitwise (NaN-safe) comparison.
-        same = torch.equal(obj.view(torch.uint8) if obj.dtype != torch.bool else obj,
-                           copy.view(torch.uint8) if copy.dtype != torch.bool else copy) \
-            if obj.is_contiguous() and obj.numel() else torch.equal(obj, copy)
+        same = (
+            torch.equal(
+                obj.view(torch.uint8) if obj.dtype != torch.bool else obj,
+                copy.view(torch.uint8) if copy.dtype != torch.bool else copy,
+            )
+            if obj.is_contiguous() and obj.numel()
+            else torch.equal(obj, copy)
+        )
         assert same, f"{what}{path}: tensor values changed"

@@ -31,8 +31,9 @@ class _Evil:
 def _evil_payloads(marker: Path) -> dict[str, bytes]:
     buf = io.BytesIO()
     torch.save({"state_dict": _Evil(marker)}, buf)
-    return {f"pickle-protocol-{p}": pickle.dumps(_Evil(marker), protocol=p) for p in (0, 2, 5)} \
-        | {"torch-save-zip": buf.getvalue()}
+    return {f"pickle-protocol-{p}": pickle.dumps(_Evil(marker), protocol=p) for p in (0, 2, 5)} | {
+        "torch-save-zip": buf.getvalue()
+    }
 
 
 def test_pickles_are_never_loaded(rt: ComfyRuntime, tmp_path: Path) -> None:
@@ -51,8 +52,9 @@ def test_pickles_are_never_loaded(rt: ComfyRuntime, tmp_path: Path) -> None:
         with pytest.raises(svd_core.AttributeFileError):
             svd_core.load_attribute(path)
         # Through the Load node inside ComfyUI, too.
-        result = rt.run_prompt(with_sinks({"l": node("LoadSingularAttribute",
-                                                     attribute_name=path.name)}, "l"))
+        result = rt.run_prompt(
+            with_sinks({"l": node("LoadSingularAttribute", attribute_name=path.name)}, "l")
+        )
         fail = failure(result)
         assert fail.node_type == "LoadSingularAttribute"
         assert fail.message.startswith(display_name(rt, "LoadSingularAttribute") + ":")
@@ -61,23 +63,44 @@ def test_pickles_are_never_loaded(rt: ComfyRuntime, tmp_path: Path) -> None:
         path.unlink()
 
 
-BAD_NAMES = ["../escape", "sub/dir", "sub\\dir", "/tmp/abs", "C:evil", ".hidden", "a\x00b",
-             "new\nline", "", "   ", "..", "ümlaut", "semi;colon", "x" * 200]
+BAD_NAMES = [
+    "../escape",
+    "sub/dir",
+    "sub\\dir",
+    "/tmp/abs",
+    "C:evil",
+    ".hidden",
+    "a\x00b",
+    "new\nline",
+    "",
+    "   ",
+    "..",
+    "ümlaut",
+    "semi;colon",
+    "x" * 200,
+]
 
 
 def _learned_graph(filename: str, overwrite: bool = False) -> dict:
-    return {"s": latent((1, 4, 8, 8), seed=1), "t": latent((1, 4, 8, 8), seed=2),
-            "ds": node("LatentSVDDecompose", latent=["s", 0], rank=0),
-            "dt": node("LatentSVDDecompose", latent=["t", 0], rank=0),
-            "l": learn("ds", "dt"),
-            "sv": node("SaveSingularAttribute", attribute=["l", 0], filename=filename,
-                       overwrite=overwrite)}
+    return {
+        "s": latent((1, 4, 8, 8), seed=1),
+        "t": latent((1, 4, 8, 8), seed=2),
+        "ds": node("LatentSVDDecompose", latent=["s", 0], rank=0),
+        "dt": node("LatentSVDDecompose", latent=["t", 0], rank=0),
+        "l": learn("ds", "dt"),
+        "sv": node(
+            "SaveSingularAttribute", attribute=["l", 0], filename=filename, overwrite=overwrite
+        ),
+    }
 
 
 def _tree(root: Path) -> set[str]:
     """Every file under ``root`` but ComfyUI's temp/ (node previews such as the loss curve)."""
-    return {str(p.relative_to(root)) for p in root.rglob("*")
-            if p.is_file() and p.relative_to(root).parts[0] != "temp"}
+    return {
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.is_file() and p.relative_to(root).parts[0] != "temp"
+    }
 
 
 @pytest.mark.parametrize("name", BAD_NAMES, ids=[repr(n)[:20] for n in BAD_NAMES])
@@ -90,19 +113,29 @@ def test_save_refuses_unsafe_names(rt: ComfyRuntime, name: str) -> None:
     assert _tree(rt.base_dir) == before  # nothing written anywhere
 
 
-@pytest.mark.parametrize("name", ["../outside.safetensors", "/etc/passwd",
-                                  "..\\outside.safetensors", "sub/../../outside.safetensors"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../outside.safetensors",
+        "/etc/passwd",
+        "..\\outside.safetensors",
+        "sub/../../outside.safetensors",
+    ],
+)
 def test_load_refuses_names_outside_its_folder(rt: ComfyRuntime, name: str) -> None:
     # A valid attribute right outside the folder must not be reachable by a crafted name.
     folder = rt.model_folder("svd_attributes")
     saved = rt.run_prompt(_learned_graph("inside", overwrite=True))
     assert saved.success, saved.error_message()
-    (folder.parent / "outside.safetensors").write_bytes((folder / "inside.safetensors")
-                                                        .read_bytes())
+    (folder.parent / "outside.safetensors").write_bytes(
+        (folder / "inside.safetensors").read_bytes()
+    )
     # Through ComfyUI (validation, then the node): refused, naming the node.
     try:
-        result = rt.run_prompt(with_sinks({"l": node("LoadSingularAttribute",
-                                                     attribute_name=name)}, "l"), outputs=["l"])
+        result = rt.run_prompt(
+            with_sinks({"l": node("LoadSingularAttribute", attribute_name=name)}, "l"),
+            outputs=["l"],
+        )
     except ComfyRuntimeError as exc:  # ComfyUI's own "value not in list"
         assert "attribute_name" in str(exc)
     else:
@@ -120,8 +153,9 @@ class _DiskFull(OSError):
 
 
 @pytest.mark.parametrize("stop", ["crash", "cancel"])
-def test_failed_save_leaves_no_partial_file(rt: ComfyRuntime, monkeypatch: pytest.MonkeyPatch,
-                                            stop: str) -> None:
+def test_failed_save_leaves_no_partial_file(
+    rt: ComfyRuntime, monkeypatch: pytest.MonkeyPatch, stop: str
+) -> None:
     folder = rt.model_folder("svd_attributes")
     saved = rt.run_prompt(_learned_graph("keep-me", overwrite=True))
     assert saved.success, saved.error_message()
@@ -176,5 +210,4 @@ def test_failed_save_leaves_no_partial_file(rt: ComfyRuntime, monkeypatch: pytes
     # No temporary or partial file, the old file intact, no new file.
     assert _tree(folder) == before
     assert (folder / "keep-me.safetensors").read_bytes() == original
-    assert isinstance(svd_core.load_attribute(folder / "keep-me.safetensors"),
-                      svd_core.Attribute)
+    assert isinstance(svd_core.load_attribute(folder / "keep-me.safetensors"), svd_core.Attribute)

@@ -61,7 +61,7 @@ def valid_files() -> tuple[bytes, ...]:
 
 def split(raw: bytes) -> tuple[dict[str, Any], bytes]:
     n = int.from_bytes(raw[:8], "little")
-    return json.loads(raw[8:8 + n]), raw[8 + n:]
+    return json.loads(raw[8 : 8 + n]), raw[8 + n :]
 
 
 def join(header: Any, data: bytes, text: str | None = None) -> bytes:
@@ -71,12 +71,20 @@ def join(header: Any, data: bytes, text: str | None = None) -> bytes:
 
 
 # --- strategies --------------------------------------------------------------------------------
-INTS = st.one_of(st.integers(-3, 70), st.sampled_from([2**31 - 1, 2**31, 2**32, 2**63 - 1,
-                                                       2**64, -(2**63), 10**30]))
-JSON_SCALARS = st.one_of(st.none(), st.booleans(), INTS, st.floats(allow_nan=False),
-                         st.text(max_size=12))
-JSON = st.recursive(JSON_SCALARS, lambda c: st.one_of(
-    st.lists(c, max_size=4), st.dictionaries(st.text(max_size=8), c, max_size=4)), max_leaves=8)
+INTS = st.one_of(
+    st.integers(-3, 70),
+    st.sampled_from([2**31 - 1, 2**31, 2**32, 2**63 - 1, 2**64, -(2**63), 10**30]),
+)
+JSON_SCALARS = st.one_of(
+    st.none(), st.booleans(), INTS, st.floats(allow_nan=False), st.text(max_size=12)
+)
+JSON = st.recursive(
+    JSON_SCALARS,
+    lambda c: st.one_of(
+        st.lists(c, max_size=4), st.dictionaries(st.text(max_size=8), c, max_size=4)
+    ),
+    max_leaves=8,
+)
 BAD_NUMBERS = st.sampled_from(["NaN", "Infinity", "-Infinity", "1e999", "9" * 5000])
 
 
@@ -117,10 +125,30 @@ def _edit_header(data: st.DataObject, raw: bytes) -> bytes:
     keys = sorted(header)
     key = data.draw(st.sampled_from(keys))
     entry = header[key]
-    kind = data.draw(st.sampled_from([
-        "dtype", "shape", "offsets", "drop-field", "extra-field", "drop-tensor", "add-tensor",
-        "rename", "entry-type", "meta-value", "meta-drop", "meta-add", "meta-json",
-        "format", "version", "huge-shape", "overlap", "raw-text"]))
+    kind = data.draw(
+        st.sampled_from(
+            [
+                "dtype",
+                "shape",
+                "offsets",
+                "drop-field",
+                "extra-field",
+                "drop-tensor",
+                "add-tensor",
+                "rename",
+                "entry-type",
+                "meta-value",
+                "meta-drop",
+                "meta-add",
+                "meta-json",
+                "format",
+                "version",
+                "huge-shape",
+                "overlap",
+                "raw-text",
+            ]
+        )
+    )
     meta = header.get("__metadata__")
     if kind == "raw-text":
         return join(None, rest, text=data.draw(st.text(max_size=60)))
@@ -135,11 +163,17 @@ def _edit_header(data: st.DataObject, raw: bytes) -> bytes:
         elif kind == "meta-add":
             meta[data.draw(st.text(max_size=8))] = data.draw(st.text(max_size=8))
         elif kind == "format":
-            meta["format"] = data.draw(st.sampled_from(
-                ["", "latent-svd-edit/attribute ", "pt", "LATENT-SVD-EDIT/ATTRIBUTE"]))
+            meta["format"] = data.draw(
+                st.sampled_from(
+                    ["", "latent-svd-edit/attribute ", "pt", "LATENT-SVD-EDIT/ATTRIBUTE"]
+                )
+            )
         elif kind == "version":
-            meta["format_version"] = data.draw(st.sampled_from(
-                ["0", "2", "-1", "1.0", " 1", "１", "999999999999999999999", "", "1e3"]))
+            meta["format_version"] = data.draw(
+                st.sampled_from(
+                    ["0", "2", "-1", "1.0", " 1", "１", "999999999999999999999", "", "1e3"]
+                )
+            )
         elif isinstance(meta.get(mkey), str):
             meta[mkey] = _edit_json_text(data, meta[mkey])
         return join(header, rest)
@@ -147,13 +181,15 @@ def _edit_header(data: st.DataObject, raw: bytes) -> bytes:
         header[key] = data.draw(JSON)
         return join(header, rest)
     if kind == "dtype" and isinstance(entry, dict):
-        entry["dtype"] = data.draw(st.one_of(
-            st.sampled_from(["F64", "F16", "BF16", "I64", "U8", "BOOL", "F8_E4M3", "f32"]), JSON))
+        entry["dtype"] = data.draw(
+            st.one_of(
+                st.sampled_from(["F64", "F16", "BF16", "I64", "U8", "BOOL", "F8_E4M3", "f32"]), JSON
+            )
+        )
     elif kind == "shape" and isinstance(entry, dict):
         entry["shape"] = data.draw(st.one_of(st.lists(INTS, max_size=5), JSON))
     elif kind == "offsets" and isinstance(entry, dict):
-        entry["data_offsets"] = data.draw(st.one_of(st.lists(INTS, min_size=2, max_size=2),
-                                                    JSON))
+        entry["data_offsets"] = data.draw(st.one_of(st.lists(INTS, min_size=2, max_size=2), JSON))
     elif kind == "huge-shape" and isinstance(entry, dict):
         entry["shape"] = [2**31 - 1, 2**31 - 1]
         entry["data_offsets"] = [0, (2**31 - 1) ** 2 * 4]
@@ -169,8 +205,11 @@ def _edit_header(data: st.DataObject, raw: bytes) -> bytes:
     elif kind == "drop-tensor":
         header.pop(key)
     elif kind == "add-tensor":
-        header[data.draw(st.text(max_size=10))] = {"dtype": "F32", "shape": [1],
-                                                  "data_offsets": [0, 4]}
+        header[data.draw(st.text(max_size=10))] = {
+            "dtype": "F32",
+            "shape": [1],
+            "data_offsets": [0, 4],
+        }
     elif kind == "rename":
         header[data.draw(st.text(max_size=10))] = header.pop(key)
     elif kind == "entry-type":
@@ -200,7 +239,7 @@ def _nonfinite_data(data: st.DataObject, raw: bytes) -> bytes:
     buf = bytearray(raw)
     i = start + 4 * data.draw(st.integers(0, (len(raw) - start) // 4 - 1))
     value = data.draw(st.sampled_from([math.nan, math.inf, -math.inf, 3.4e38, -0.0]))
-    buf[i:i + 4] = struct.pack("<f", value)
+    buf[i : i + 4] = struct.pack("<f", value)
     return bytes(buf)
 
 
@@ -214,18 +253,36 @@ def _pickle(data: st.DataObject, raw: bytes) -> bytes:
 def mutate(data: st.DataObject, raw: bytes) -> bytes:
     """Stack 1-3 random mutations on ``raw``."""
     for _ in range(data.draw(st.integers(1, 3))):
-        kind = data.draw(st.sampled_from(["flip", "truncate", "append", "length", "header",
-                                          "header", "header", "nonfinite", "pickle"]))
+        kind = data.draw(
+            st.sampled_from(
+                [
+                    "flip",
+                    "truncate",
+                    "append",
+                    "length",
+                    "header",
+                    "header",
+                    "header",
+                    "nonfinite",
+                    "pickle",
+                ]
+            )
+        )
         if kind == "flip":
             raw = _flip(data, raw)
         elif kind == "truncate":
-            raw = raw[:data.draw(st.integers(0, max(0, len(raw) - 1)))]
+            raw = raw[: data.draw(st.integers(0, max(0, len(raw) - 1)))]
         elif kind == "append":
             raw = raw + data.draw(st.binary(min_size=1, max_size=64))
         elif kind == "length":
-            value = data.draw(st.one_of(
-                st.integers(0, 2**64 - 1), st.sampled_from([0, 1, 7, 8, 2**20, 2**20 + 1,
-                                                            len(raw), len(raw) - 8, 2**64 - 1])))
+            value = data.draw(
+                st.one_of(
+                    st.integers(0, 2**64 - 1),
+                    st.sampled_from(
+                        [0, 1, 7, 8, 2**20, 2**20 + 1, len(raw), len(raw) - 8, 2**64 - 1]
+                    ),
+                )
+            )
             raw = (value % 2**64).to_bytes(8, "little") + raw[8:]
         elif kind == "header":
             raw = _edit_header(data, raw)
@@ -263,8 +320,14 @@ def run_fuzz(examples: int, folder: Path, derandomize: bool = False) -> Outcomes
     files = valid_files()
     path = folder / "fuzz.safetensors"
 
-    @settings(max_examples=examples, deadline=None, database=None, derandomize=derandomize,
-              suppress_health_check=list(HealthCheck), print_blob=True)
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=derandomize,
+        suppress_health_check=list(HealthCheck),
+        print_blob=True,
+    )
     @given(st.data())
     def one(data: st.DataObject) -> None:
         raw = mutate(data, data.draw(st.sampled_from(files)))

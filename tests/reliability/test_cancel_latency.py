@@ -22,15 +22,24 @@ LIMIT_S = 1.0
 
 
 def _graph(steps: int, seed: int) -> dict:
-    return with_sinks({
-        "s": latent((2, 16, 32, 32), seed=1), "t": latent((2, 16, 32, 32), seed=2),
-        "ds": node("LatentSVDDecompose", latent=["s", 0], rank=0),
-        "dt": node("LatentSVDDecompose", latent=["t", 0], rank=0),
-        "l": learn("ds", "dt", steps=steps, hidden=128, seed=seed),
-        "a": node("ApplySingularEdit", latent_svd=["ds", 0], attribute=["l", 0], strength=1.0,
-                  target=["dt", 0]),
-        "r": node("LatentRecompose", latent_svd=["a", 0]),
-    }, "r")
+    return with_sinks(
+        {
+            "s": latent((2, 16, 32, 32), seed=1),
+            "t": latent((2, 16, 32, 32), seed=2),
+            "ds": node("LatentSVDDecompose", latent=["s", 0], rank=0),
+            "dt": node("LatentSVDDecompose", latent=["t", 0], rank=0),
+            "l": learn("ds", "dt", steps=steps, hidden=128, seed=seed),
+            "a": node(
+                "ApplySingularEdit",
+                latent_svd=["ds", 0],
+                attribute=["l", 0],
+                strength=1.0,
+                target=["dt", 0],
+            ),
+            "r": node("LatentRecompose", latent_svd=["a", 0]),
+        },
+        "r",
+    )
 
 
 @pytest.mark.parametrize("delay_s", [0.7, 1.9])

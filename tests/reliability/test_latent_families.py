@@ -50,37 +50,83 @@ def _empty(class_type: str, **inputs: Any) -> dict[str, Any]:
 
 FAMILIES = [
     # ComfyUI's own empty latents (all zeros, float32), as users wire them.
-    Family("sd15-EmptyLatentImage-512", (1, 4, 8, 8),
-           _empty("EmptyLatentImage", width=64, height=64, batch_size=1),
-           _empty("EmptyLatentImage", width=64, height=64, batch_size=1), zeros=True),
-    Family("sd-EmptyLatentImage-odd-nonsquare-b3", (3, 4, 13, 9),
-           _empty("EmptyLatentImage", width=72, height=104, batch_size=3),
-           _empty("EmptyLatentImage", width=72, height=104, batch_size=3), zeros=True),
-    Family("sd3-EmptySD3LatentImage-b2", (2, 16, 6, 8),
-           _empty("EmptySD3LatentImage", width=64, height=48, batch_size=2),
-           _empty("EmptySD3LatentImage", width=64, height=48, batch_size=1), zeros=True),
-    Family("video-EmptyHunyuanLatentVideo", (1, 16, 3, 6, 8),
-           _empty("EmptyHunyuanLatentVideo", width=64, height=48, length=9, batch_size=1),
-           _empty("EmptyHunyuanLatentVideo", width=64, height=48, length=9, batch_size=1),
-           zeros=True),
+    Family(
+        "sd15-EmptyLatentImage-512",
+        (1, 4, 8, 8),
+        _empty("EmptyLatentImage", width=64, height=64, batch_size=1),
+        _empty("EmptyLatentImage", width=64, height=64, batch_size=1),
+        zeros=True,
+    ),
+    Family(
+        "sd-EmptyLatentImage-odd-nonsquare-b3",
+        (3, 4, 13, 9),
+        _empty("EmptyLatentImage", width=72, height=104, batch_size=3),
+        _empty("EmptyLatentImage", width=72, height=104, batch_size=3),
+        zeros=True,
+    ),
+    Family(
+        "sd3-EmptySD3LatentImage-b2",
+        (2, 16, 6, 8),
+        _empty("EmptySD3LatentImage", width=64, height=48, batch_size=2),
+        _empty("EmptySD3LatentImage", width=64, height=48, batch_size=1),
+        zeros=True,
+    ),
+    Family(
+        "video-EmptyHunyuanLatentVideo",
+        (1, 16, 3, 6, 8),
+        _empty("EmptyHunyuanLatentVideo", width=64, height=48, length=9, batch_size=1),
+        _empty("EmptyHunyuanLatentVideo", width=64, height=48, length=9, batch_size=1),
+        zeros=True,
+    ),
     # Sampled-like latents (random values) in every dtype ComfyUI can hand over.
-    Family("sdxl-float16-nonsquare-b2", (2, 4, 16, 12),
-           latent((2, 4, 16, 12), "float16", seed=1), latent((2, 4, 16, 12), "float16", seed=2)),
-    Family("sd-bfloat16-odd-b5", (5, 4, 9, 13),
-           latent((5, 4, 9, 13), "bfloat16", seed=3), latent((1, 4, 9, 13), "bfloat16", seed=4)),
-    Family("flux-bfloat16-odd", (1, 16, 11, 7),
-           latent((1, 16, 11, 7), "bfloat16", seed=5), latent((1, 16, 11, 7), "bfloat16", seed=6)),
-    Family("sd3-float64-b3", (3, 16, 8, 8),
-           latent((3, 16, 8, 8), "float64", seed=7), latent((3, 16, 8, 8), "float64", seed=8)),
-    Family("video-float16-5d-b2", (2, 4, 3, 10, 6),
-           latent((2, 4, 3, 10, 6), "float16", seed=9), latent((2, 4, 3, 10, 6), "float16",
-                                                               seed=10)),
-    Family("batch16-float32", (16, 4, 8, 8),
-           latent((16, 4, 8, 8), seed=11), latent((16, 4, 8, 8), seed=12)),
-    Family("tall-thin-16ch", (1, 16, 31, 3),
-           latent((1, 16, 31, 3), seed=13), latent((1, 16, 31, 3), seed=14)),
-    Family("wide-2-rows", (2, 4, 2, 17),
-           latent((2, 4, 2, 17), "float16", seed=15), latent((2, 4, 2, 17), "float16", seed=16)),
+    Family(
+        "sdxl-float16-nonsquare-b2",
+        (2, 4, 16, 12),
+        latent((2, 4, 16, 12), "float16", seed=1),
+        latent((2, 4, 16, 12), "float16", seed=2),
+    ),
+    Family(
+        "sd-bfloat16-odd-b5",
+        (5, 4, 9, 13),
+        latent((5, 4, 9, 13), "bfloat16", seed=3),
+        latent((1, 4, 9, 13), "bfloat16", seed=4),
+    ),
+    Family(
+        "flux-bfloat16-odd",
+        (1, 16, 11, 7),
+        latent((1, 16, 11, 7), "bfloat16", seed=5),
+        latent((1, 16, 11, 7), "bfloat16", seed=6),
+    ),
+    Family(
+        "sd3-float64-b3",
+        (3, 16, 8, 8),
+        latent((3, 16, 8, 8), "float64", seed=7),
+        latent((3, 16, 8, 8), "float64", seed=8),
+    ),
+    Family(
+        "video-float16-5d-b2",
+        (2, 4, 3, 10, 6),
+        latent((2, 4, 3, 10, 6), "float16", seed=9),
+        latent((2, 4, 3, 10, 6), "float16", seed=10),
+    ),
+    Family(
+        "batch16-float32",
+        (16, 4, 8, 8),
+        latent((16, 4, 8, 8), seed=11),
+        latent((16, 4, 8, 8), seed=12),
+    ),
+    Family(
+        "tall-thin-16ch",
+        (1, 16, 31, 3),
+        latent((1, 16, 31, 3), seed=13),
+        latent((1, 16, 31, 3), seed=14),
+    ),
+    Family(
+        "wide-2-rows",
+        (2, 4, 2, 17),
+        latent((2, 4, 2, 17), "float16", seed=15),
+        latent((2, 4, 2, 17), "float16", seed=16),
+    ),
 ]
 
 FIGURE = {"width": 128, "height": 128, "title": ""}
@@ -121,26 +167,61 @@ def _full_graph(f: Family) -> dict[str, dict[str, Any]]:
         "dr": node("LatentSVDDecompose", latent=["s", 0], rank=max(1, r // 2)),
         "rs": node("LatentRecompose", latent_svd=["ds", 0]),
         "rr": node("LatentRecompose", latent_svd=["dr", 0]),
-        "sc": node("ScaleSingularValues", latent_svd=["ds", 0], indices="0", channels="",
-                   factor=1.5),
+        "sc": node(
+            "ScaleSingularValues", latent_svd=["ds", 0], indices="0", channels="", factor=1.5
+        ),
         "rsc": node("LatentRecompose", latent_svd=["sc", 0]),
         "l": learn("ds", "dt", name=f.id),
-        "a": node("ApplySingularEdit", latent_svd=["ds", 0], attribute=["l", 0], strength=1.0,
-                  target=["dt", 0]),
+        "a": node(
+            "ApplySingularEdit",
+            latent_svd=["ds", 0],
+            attribute=["l", 0],
+            strength=1.0,
+            target=["dt", 0],
+        ),
         "ra": node("LatentRecompose", latent_svd=["a", 0]),
         "a0": node("ApplySingularEdit", latent_svd=["ds", 0], attribute=["l", 0], strength=-0.5),
         "ra0": node("LatentRecompose", latent_svd=["a0", 0]),
-        "sp": node("LatentSingularSpectrum", latent_svd=["ds", 0], label="source", max_index=0,
-                   channels="", batch_index=0, frame=0, second_label="target",
-                   second_latent_svd=["dt", 0], **FIGURE),
-        "cp": node("SingularComponentsPreview", latent_svd=["ds", 0], count=min(2, r),
-                   channels="", weighted=False, batch_index=0, frame=0, **FIGURE),
-        "sd": node("LatentSubspaceDistance", latent_svd_a=["ds", 0], latent_svd_b=["dt", 0],
-                   k=min(4, r), side="left", **FIGURE),
-        "sw": node("AttributeStrengthSweep", latent_svd=["ds", 0], attribute=["l", 0],
-                   strengths="0, 1", target_latent_svd=["dt", 0]),
-        "sv": node("SaveSingularAttribute", attribute=["l", 0], filename=f"rel-{f.id}",
-                   overwrite=True),
+        "sp": node(
+            "LatentSingularSpectrum",
+            latent_svd=["ds", 0],
+            label="source",
+            max_index=0,
+            channels="",
+            batch_index=0,
+            frame=0,
+            second_label="target",
+            second_latent_svd=["dt", 0],
+            **FIGURE,
+        ),
+        "cp": node(
+            "SingularComponentsPreview",
+            latent_svd=["ds", 0],
+            count=min(2, r),
+            channels="",
+            weighted=False,
+            batch_index=0,
+            frame=0,
+            **FIGURE,
+        ),
+        "sd": node(
+            "LatentSubspaceDistance",
+            latent_svd_a=["ds", 0],
+            latent_svd_b=["dt", 0],
+            k=min(4, r),
+            side="left",
+            **FIGURE,
+        ),
+        "sw": node(
+            "AttributeStrengthSweep",
+            latent_svd=["ds", 0],
+            attribute=["l", 0],
+            strengths="0, 1",
+            target_latent_svd=["dt", 0],
+        ),
+        "sv": node(
+            "SaveSingularAttribute", attribute=["l", 0], filename=f"rel-{f.id}", overwrite=True
+        ),
     }
 
 
@@ -221,14 +302,19 @@ def test_batches_1_to_16_with_a_broadcast_target(rt: ComfyRuntime) -> None:
     for b in range(1, 17):
         graph[f"s{b}"] = latent((b, 4, 6, 5), seed=b, extras=True)
         graph[f"d{b}"] = node("LatentSVDDecompose", latent=[f"s{b}", 0], rank=0)
-        graph[f"c{b}"] = node("ScaleSingularValues", latent_svd=[f"d{b}", 0], indices="0",
-                              channels="", factor=0.5)
-        graph[f"a{b}"] = node("ApplySingularEdit", latent_svd=[f"c{b}", 0],
-                              attribute=["l", 0], strength=1.0, target=["dt", 0])
+        graph[f"c{b}"] = node(
+            "ScaleSingularValues", latent_svd=[f"d{b}", 0], indices="0", channels="", factor=0.5
+        )
+        graph[f"a{b}"] = node(
+            "ApplySingularEdit",
+            latent_svd=[f"c{b}", 0],
+            attribute=["l", 0],
+            strength=1.0,
+            target=["dt", 0],
+        )
         graph[f"r{b}"] = node("LatentRecompose", latent_svd=[f"a{b}", 0])
     outputs = ["l", *(f"{p}{b}" for b in range(1, 17) for p in ("s", "r"))]
-    result = rt.run_prompt(with_sinks(graph, *(f"r{b}" for b in range(1, 17))),
-                           outputs=outputs)
+    result = rt.run_prompt(with_sinks(graph, *(f"r{b}" for b in range(1, 17))), outputs=outputs)
     assert result.success, result.error_message()
     assert result.output("l")[0].num_pairs == 16
     for b in range(1, 17):

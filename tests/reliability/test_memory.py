@@ -25,8 +25,14 @@ BOUND = {"float32": 4.5, "bfloat16": 5.5}
 
 def measure(shape: str, dtype: str) -> dict:
     env = dict(os.environ, PYTHONWARNINGS="ignore")
-    out = subprocess.run([sys.executable, str(SCRIPT), shape, dtype], capture_output=True,
-                         text=True, timeout=300, env=env, check=True)
+    out = subprocess.run(
+        [sys.executable, str(SCRIPT), shape, dtype],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -34,9 +40,11 @@ def measure(shape: str, dtype: str) -> dict:
 def test_decompose_16x16x128x128_peak_memory_is_bounded(dtype: str) -> None:
     m = measure(SHAPE, dtype)
     ratio = m["peak_delta"] / m["float32_input_bytes"]
-    print(f"decompose {SHAPE} {dtype}: peak extra {m['peak_delta'] / 2**20:.1f} MiB = "
-          f"{ratio:.2f}x the float32 input ({m['float32_input_bytes'] / 2**20:.0f} MiB), "
-          f"result {m['result_bytes'] / 2**20:.1f} MiB, method {m['method']}")
+    print(
+        f"decompose {SHAPE} {dtype}: peak extra {m['peak_delta'] / 2**20:.1f} MiB = "
+        f"{ratio:.2f}x the float32 input ({m['float32_input_bytes'] / 2**20:.0f} MiB), "
+        f"result {m['result_bytes'] / 2**20:.1f} MiB, method {m['method']}"
+    )
     # The measurement saw at least the result it keeps (else it measured nothing).
     assert m["peak_delta"] >= 0.9 * m["result_bytes"]
     assert ratio <= BOUND[dtype], m

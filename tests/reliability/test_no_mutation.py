@@ -55,26 +55,73 @@ def consumers(strength: float, factor: float) -> dict[str, dict[str, Any]]:
         "dr": node("LatentSVDDecompose", latent=["s", 0], rank=3),
         "rs": node("LatentRecompose", latent_svd=["ds", 0]),
         "rv": node("LatentRecompose", latent_svd=["dv", 0]),
-        "sc": node("ScaleSingularValues", latent_svd=["ds", 0], indices="0-2", channels="1,3",
-                   factor=factor),
-        "a": node("ApplySingularEdit", latent_svd=["ds", 0], attribute=["l", 0],
-                  strength=strength, target=["dt", 0]),
-        "a0": node("ApplySingularEdit", latent_svd=["ds", 0], attribute=["l", 0],
-                   strength=strength),
-        "av": node("ApplySingularEdit", latent_svd=["dv", 0], attribute=["lv", 0],
-                   strength=strength, target=["dvt", 0]),
+        "sc": node(
+            "ScaleSingularValues",
+            latent_svd=["ds", 0],
+            indices="0-2",
+            channels="1,3",
+            factor=factor,
+        ),
+        "a": node(
+            "ApplySingularEdit",
+            latent_svd=["ds", 0],
+            attribute=["l", 0],
+            strength=strength,
+            target=["dt", 0],
+        ),
+        "a0": node(
+            "ApplySingularEdit", latent_svd=["ds", 0], attribute=["l", 0], strength=strength
+        ),
+        "av": node(
+            "ApplySingularEdit",
+            latent_svd=["dv", 0],
+            attribute=["lv", 0],
+            strength=strength,
+            target=["dvt", 0],
+        ),
         "ra": node("LatentRecompose", latent_svd=["a", 0]),
-        "sw": node("AttributeStrengthSweep", latent_svd=["ds", 0], attribute=["l", 0],
-                   strengths=f"0, {strength}", target_latent_svd=["dt", 0]),
-        "sp": node("LatentSingularSpectrum", latent_svd=["ds", 0], label="a", max_index=0,
-                   batch_index=1, frame=0, second_label="b", second_latent_svd=["dt", 0],
-                   **FIG),
-        "cp": node("SingularComponentsPreview", latent_svd=["dv", 0], count=2, channels="0",
-                   weighted=factor > 1, batch_index=1, frame=2, **FIG),
-        "sd": node("LatentSubspaceDistance", latent_svd_a=["ds", 0], latent_svd_b=["dt", 0],
-                   k=3, side="left" if factor > 1 else "right", **FIG),
-        "sv": node("SaveSingularAttribute", attribute=["l", 0],
-                   filename=f"no-mutation {strength}", overwrite=True),
+        "sw": node(
+            "AttributeStrengthSweep",
+            latent_svd=["ds", 0],
+            attribute=["l", 0],
+            strengths=f"0, {strength}",
+            target_latent_svd=["dt", 0],
+        ),
+        "sp": node(
+            "LatentSingularSpectrum",
+            latent_svd=["ds", 0],
+            label="a",
+            max_index=0,
+            batch_index=1,
+            frame=0,
+            second_label="b",
+            second_latent_svd=["dt", 0],
+            **FIG,
+        ),
+        "cp": node(
+            "SingularComponentsPreview",
+            latent_svd=["dv", 0],
+            count=2,
+            channels="0",
+            weighted=factor > 1,
+            batch_index=1,
+            frame=2,
+            **FIG,
+        ),
+        "sd": node(
+            "LatentSubspaceDistance",
+            latent_svd_a=["ds", 0],
+            latent_svd_b=["dt", 0],
+            k=3,
+            side="left" if factor > 1 else "right",
+            **FIG,
+        ),
+        "sv": node(
+            "SaveSingularAttribute",
+            attribute=["l", 0],
+            filename=f"no-mutation {strength}",
+            overwrite=True,
+        ),
     }
 
 
@@ -85,8 +132,9 @@ def _cached(rt: ComfyRuntime, node_id: str) -> tuple[Any, ...]:
 
 
 def test_inputs_are_bit_identical_across_cached_prompts(rt: ComfyRuntime) -> None:
-    first = rt.run_prompt(with_sinks(PRODUCERS, "l", "lv"), outputs=list(PRODUCERS),
-                          fresh_cache=True)
+    first = rt.run_prompt(
+        with_sinks(PRODUCERS, "l", "lv"), outputs=list(PRODUCERS), fresh_cache=True
+    )
     assert first.success, first.error_message()
     objects = {k: _cached(rt, k) for k in PRODUCERS}
     before = {k: snapshot(v) for k, v in objects.items()}
@@ -110,8 +158,9 @@ def test_inputs_are_bit_identical_across_cached_prompts(rt: ComfyRuntime) -> Non
 
     # Cached reuse gives the same results as a run from an empty cache.
     graph = with_defaults(rt, {**PRODUCERS, **consumers(-0.5, 0.0)})
-    fresh = rt.run_prompt(with_sinks(graph, *consumers(0, 0)), outputs=list(graph),
-                          fresh_cache=True)
+    fresh = rt.run_prompt(
+        with_sinks(graph, *consumers(0, 0)), outputs=list(graph), fresh_cache=True
+    )
     assert fresh.success, fresh.error_message()
     for node_id in ("rs", "ra", "sw"):
         a = results[-1].output(node_id)[0]

@@ -33,7 +33,8 @@ RUN_TIMEOUT_S = 900.0
 # budget on a 2-core CPU (see the report/README); opt in with LSE_RUN_SDXL=1.
 RUN_SDXL = os.environ.get("LSE_RUN_SDXL", "") == "1"
 CI_CHECKPOINTS = {"v2-1_512-ema-pruned.safetensors"} | (
-    {"sd_xl_base_1.0.safetensors"} if RUN_SDXL else set())
+    {"sd_xl_base_1.0.safetensors"} if RUN_SDXL else set()
+)
 
 
 def load_workflow(path: Path) -> dict[str, Any]:
@@ -136,8 +137,9 @@ class WorkflowRunner:
         prompt = ui_to_api(reduce_workflow(wf, self.specs), self.specs)
         t0 = time.perf_counter()
         entry = self.server.run_prompt(prompt, timeout=RUN_TIMEOUT_S)
-        run = WorkflowRun(name, prompt, entry, self.server.output_files(entry),
-                          time.perf_counter() - t0)
+        run = WorkflowRun(
+            name, prompt, entry, self.server.output_files(entry), time.perf_counter() - t0
+        )
         self.runs[name] = run
         return run
 
@@ -150,5 +152,3 @@ def _producer_of(attribute_file: str) -> Path | None:
                 if name == attribute_file or f"{name}.safetensors" == attribute_file:
                     return path
     return None
-
-

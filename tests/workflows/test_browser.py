@@ -70,8 +70,9 @@ def _load(page: ComfyPage, wf: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=[p.stem for p in WORKFLOW_FILES])
-def test_workflow_loads_converts_and_queues(path: Path, page: ComfyPage,
-                                            workflow_runner: WorkflowRunner) -> None:
+def test_workflow_loads_converts_and_queues(
+    path: Path, page: ComfyPage, workflow_runner: WorkflowRunner
+) -> None:
     wf = load_workflow(path)
     specs = workflow_runner.specs
     loaded = _load(page, wf, path.stem)
@@ -79,10 +80,10 @@ def test_workflow_loads_converts_and_queues(path: Path, page: ComfyPage,
     assert set(loaded["erroring"]) <= FILE_LOADERS, f"nodes with errors: {loaded['erroring']}"
     assert loaded["count"] == len(wf["nodes"])
     saved = loaded["saved"]
-    # The canvas's own save keeps every node, widget value and link of the shipped file (a node
-    # without widgets may save an empty list where the file has none).
-    assert [(n["id"], n["type"], n.get("widgets_values") or []) for n in saved["nodes"]] == \
-        [(n["id"], n["type"], n.get("widgets_values") or []) for n in wf["nodes"]]
+    # The canvas's own save keeps every node, widget value and link of the shipped file.
+    assert [(n["id"], n["type"], n.get("widgets_values")) for n in saved["nodes"]] == [
+        (n["id"], n["type"], n.get("widgets_values")) for n in wf["nodes"]
+    ]
     assert sorted(map(tuple, saved["links"])) == sorted(map(tuple, wf["links"]))
     assert fit_graph(page)
     page.screenshot(output_root(SHOTS) / f"{path.stem}.png")
@@ -102,11 +103,11 @@ def test_workflow_loads_converts_and_queues(path: Path, page: ComfyPage,
     # Queue it the way the Queue button does (api.queuePrompt), then wait on the server.
     queued = page.js_async(
         "const p = await app.graphToPrompt();"
-        "const r = await app.api.queuePrompt(0, p); return r.prompt_id;")
+        "const r = await app.api.queuePrompt(0, p); return r.prompt_id;"
+    )
     entry = workflow_runner.server.wait_for(queued, timeout=RUN_TIMEOUT_S)
     outputs = entry["outputs"]
-    saving = {nid for nid, node in prompt.items()
-              if specs[node["class_type"]].output_node}
+    saving = {nid for nid, node in prompt.items() if specs[node["class_type"]].output_node}
     assert saving <= set(outputs), f"output nodes without results: {saving - set(outputs)}"
 
 

@@ -77,9 +77,14 @@ def _sampler_steps(wf: dict[str, Any], spec: NodeSpec) -> list[dict[str, Any]]:
     return [widget_map(n, spec) for n in wf["nodes"] if n["type"] == "KSamplerAdvanced"]
 
 
-@pytest.mark.parametrize("name", ["learn_attribute_from_prompt_pair",
-                                  "learn_attribute_from_prompt_pair_sdxl",
-                                  "apply_saved_attribute"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "learn_attribute_from_prompt_pair",
+        "learn_attribute_from_prompt_pair_sdxl",
+        "apply_saved_attribute",
+    ],
+)
 def test_paper_pipeline_settings(name: str, specs: dict[str, NodeSpec]) -> None:
     """30 steps, source to k = 9 with leftover noise, target to k + 3, continuation from k
     without new noise and with the source prompt, identical seeds in every sampler."""
@@ -89,11 +94,18 @@ def test_paper_pipeline_settings(name: str, specs: dict[str, NodeSpec]) -> None:
     assert len({s["noise_seed"] for s in samplers}) == 1
     firsts = sorted(s["end_at_step"] for s in samplers if s["start_at_step"] == 0)
     assert firsts == [PAPER["k"], PAPER["k"] + PAPER["delta"]]
-    assert all(s["add_noise"] == "enable" and s["return_with_leftover_noise"] == "enable"
-               for s in samplers if s["start_at_step"] == 0)
+    assert all(
+        s["add_noise"] == "enable" and s["return_with_leftover_noise"] == "enable"
+        for s in samplers
+        if s["start_at_step"] == 0
+    )
     rest = [s for s in samplers if s["start_at_step"] != 0]
-    assert rest and all(s["start_at_step"] == PAPER["k"] and s["add_noise"] == "disable"
-                        and s["end_at_step"] >= PAPER["steps"] for s in rest)
+    assert rest and all(
+        s["start_at_step"] == PAPER["k"]
+        and s["add_noise"] == "disable"
+        and s["end_at_step"] >= PAPER["steps"]
+        for s in rest
+    )
     links = {link[0]: link for link in wf["links"]}
     by_id = {n["id"]: n for n in wf["nodes"]}
     source_text = None
@@ -109,10 +121,15 @@ def test_paper_pipeline_settings(name: str, specs: dict[str, NodeSpec]) -> None:
 
 
 def test_reduction_changes_only_size_and_steps(specs: dict[str, NodeSpec]) -> None:
-    allowed = {("EmptyLatentImage", "width"), ("EmptyLatentImage", "height"),
-               ("EmptyLatentImage", "batch_size"), ("KSamplerAdvanced", "steps"),
-               ("KSamplerAdvanced", "start_at_step"), ("KSamplerAdvanced", "end_at_step"),
-               ("LearnAttributeFromPair", "steps")}
+    allowed = {
+        ("EmptyLatentImage", "width"),
+        ("EmptyLatentImage", "height"),
+        ("EmptyLatentImage", "batch_size"),
+        ("KSamplerAdvanced", "steps"),
+        ("KSamplerAdvanced", "start_at_step"),
+        ("KSamplerAdvanced", "end_at_step"),
+        ("LearnAttributeFromPair", "steps"),
+    }
     for path in WORKFLOW_FILES:
         wf = load_workflow(path)
         small = reduce_workflow(wf, specs)
@@ -132,8 +149,14 @@ RUN_FILES = [p for p in WORKFLOW_FILES if runnable_in_ci(p)]
 def test_ci_runs_every_sd21_workflow() -> None:
     """Only SDXL ones may be left to LSE_RUN_SDXL=1; everything else runs in CI."""
     left = {p.stem for p in WORKFLOW_FILES} - {p.stem for p in RUN_FILES}
-    assert all(checkpoints_of(load_workflow(WORKFLOW_DIR / f"{n}.json"))
-               == {"sd_xl_base_1.0.safetensors"} for n in left) or RUN_SDXL
+    assert (
+        all(
+            checkpoints_of(load_workflow(WORKFLOW_DIR / f"{n}.json"))
+            == {"sd_xl_base_1.0.safetensors"}
+            for n in left
+        )
+        or RUN_SDXL
+    )
 
 
 def _check_image(path: Path) -> tuple[int, int]:
@@ -150,8 +173,9 @@ def _check_image(path: Path) -> tuple[int, int]:
 def test_workflow_runs_end_to_end(path: Path, workflow_runner: WorkflowRunner) -> None:
     run = workflow_runner.run(path.stem)
     specs = workflow_runner.specs
-    output_nodes = {nid for nid, node in run.prompt.items()
-                    if specs[node["class_type"]].output_node}
+    output_nodes = {
+        nid for nid, node in run.prompt.items() if specs[node["class_type"]].output_node
+    }
     assert output_nodes, "a workflow must save something"
     for nid in output_nodes:
         node = run.prompt[nid]
@@ -183,10 +207,17 @@ def _batch_of(prompt: dict[str, Any], nid: str) -> int | None:
     """How many images an output node gets when they are decoded latents of the workflow's own
     EmptyLatentImage (through samplers, LatentBatch, ImageStitch); None for anything else
     (e.g. a plot an analysis node draws)."""
-    passthrough = {"VAEDecode": "samples", "KSamplerAdvanced": "latent_image",
-                   "LatentRecompose": "latent_svd", "LatentSVDDecompose": "latent",
-                   "ApplySingularEdit": "latent_svd", "ScaleSingularValues": "latent_svd",
-                   "ImageStitch": "image1", "SaveImage": "images", "PreviewImage": "images"}
+    passthrough = {
+        "VAEDecode": "samples",
+        "KSamplerAdvanced": "latent_image",
+        "LatentRecompose": "latent_svd",
+        "LatentSVDDecompose": "latent",
+        "ApplySingularEdit": "latent_svd",
+        "ScaleSingularValues": "latent_svd",
+        "ImageStitch": "image1",
+        "SaveImage": "images",
+        "PreviewImage": "images",
+    }
 
     def count(node_id: str) -> int | None:
         node = prompt[node_id]
@@ -243,8 +274,19 @@ def _broken(wf: dict[str, Any], how: str, specs: dict[str, NodeSpec]) -> dict[st
     return bad
 
 
-@pytest.mark.parametrize("how", ["widget count", "out of range", "bad combo", "bad control",
-                                 "dangling link", "link type", "unknown type", "unconnected"])
+@pytest.mark.parametrize(
+    "how",
+    [
+        "widget count",
+        "out of range",
+        "bad combo",
+        "bad control",
+        "dangling link",
+        "link type",
+        "unknown type",
+        "unconnected",
+    ],
+)
 def test_validator_catches_broken_graphs(how: str, specs: dict[str, NodeSpec]) -> None:
     wf = load_workflow(WORKFLOW_DIR / "learn_attribute_from_prompt_pair.json")
     provided = set(SPECS) | _saved_attribute_files()
