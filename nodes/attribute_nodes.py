@@ -30,6 +30,7 @@ def _weight(name: str, default: float, what: str) -> io.Float.Input:
         max=100.0,
         step=0.01,
         tooltip=f"Weight of {what}. 0 switches the term off.",
+        **advanced(),
     )
 
 
@@ -79,6 +80,7 @@ class LearnAttributeFromPair(io.ComfyNode):
                 io.Boolean.Input(
                     "keep_tail",
                     default=_DEFAULTS.keep_tail,
+                    **advanced(),
                     tooltip="Keep the source's small singular components (the rest beyond "
                     "k_source, including the noise the sampler still expects). Recommended.",
                 ),
@@ -97,6 +99,7 @@ class LearnAttributeFromPair(io.ComfyNode):
                     max=1.0,
                     step=0.0001,
                     round=0.000001,
+                    **advanced(),
                     tooltip="Peak Adam learning rate (cosine decay to 1/100 of it).",
                 ),
                 _weight(
@@ -124,6 +127,7 @@ class LearnAttributeFromPair(io.ComfyNode):
                     default=_DEFAULTS.seed,
                     min=0,
                     max=MAX_SEED,
+                    **advanced(),
                     tooltip="Seed of the predictor's initial weights (training is "
                     "deterministic for a given seed).",
                 ),
@@ -132,6 +136,7 @@ class LearnAttributeFromPair(io.ComfyNode):
                     default=_DEFAULTS.hidden,
                     min=1,
                     max=MAX_HIDDEN,
+                    **advanced(),
                     tooltip="Width of the predictor's two hidden layers.",
                 ),
                 io.String.Input(

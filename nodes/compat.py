@@ -19,8 +19,13 @@ _SCHEMA_FIELDS = {f.name for f in dataclasses.fields(io.Schema)}
 
 #: Words the node search matches besides display names: ComfyUI says "SVD" for Stable Video
 #: Diffusion, so people who know the method look for these.
-PACK_ALIASES = ("singular value decomposition", "SVD", "attribute vector integration", "AVI",
-                "latent edit")
+PACK_ALIASES = (
+    "singular value decomposition",
+    "SVD",
+    "attribute vector integration",
+    "AVI",
+    "latent edit",
+)
 
 
 def advanced() -> dict[str, Any]:
@@ -33,4 +38,3 @@ def search_aliases(*extra: str) -> dict[str, Any]:
     if "search_aliases" not in _SCHEMA_FIELDS:
         return {}
     return {"search_aliases": [*PACK_ALIASES, *extra]}
-

@@ -127,12 +127,20 @@ class LoadSingularAttribute(io.ComfyNode):
 
     @classmethod
     def execute(cls, attribute_name: str) -> io.NodeOutput:
-        path = folder_paths.get_full_path(FOLDER, attribute_name)
-        if path is None:
-            raise ValueError(
-                f"{LOAD}: {attribute_name!r} is not in models/{FOLDER}; put the file there "
-                "and refresh the list (R)."
-            )
+        path = _attribute_path(attribute_name)
+        if path is None:  # removed between validation and the run
+            raise ValueError(_missing(attribute_name))
         attribute = run_or_explain(LOAD, lambda: load_attribute(path))
         text = describe_attribute(attribute)
         return io.NodeOutput(attribute, text, ui=ui.PreviewText(text))
+
+
+def _attribute_path(attribute_name: str) -> str | None:
+    return folder_paths.get_full_path(FOLDER, attribute_name)
+
+
+def _missing(attribute_name: str) -> str:
+    return (
+        f"{LOAD}: {attribute_name!r} is not in models/{FOLDER}; put the file there and "
+        "refresh the list (R)."
+    )

@@ -63,7 +63,8 @@ class SingularComponentsPreview(io.ComfyNode):
             ],
             outputs=[
                 io.Image.Output(
-                    "components", display_name="components",
+                    "components",
+                    display_name="components",
                     tooltip="The grid as an IMAGE of exactly width x height pixels; one colour "
                     "scale (blue negative, red positive) for every tile.",
                 ),

@@ -83,16 +83,19 @@ class LatentSubspaceDistance(io.ComfyNode):
             ],
             outputs=[
                 io.Float.Output(
-                    "mean_distance", display_name="mean_distance",
+                    "mean_distance",
+                    display_name="mean_distance",
                     tooltip="Mean distance over every channel, batch item (and frame), radians.",
                 ),
                 io.Image.Output(
-                    "chart", display_name="chart",
+                    "chart",
+                    display_name="chart",
                     tooltip="Bar chart per channel (exactly width x height pixels), with the "
                     "orthogonal maximum as a dashed line.",
                 ),
                 io.String.Output(
-                    "per_channel", display_name="per_channel",
+                    "per_channel",
+                    display_name="per_channel",
                     tooltip="The per-channel mean distances as text, one line per channel.",
                 ),
             ],

@@ -81,7 +81,8 @@ class LatentSingularSpectrum(io.ComfyNode):
             ],
             outputs=[
                 io.Image.Output(
-                    "spectrum", display_name="spectrum",
+                    "spectrum",
+                    display_name="spectrum",
                     tooltip="The plot as an IMAGE of exactly width x height pixels.",
                 ),
             ],

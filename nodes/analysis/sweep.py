@@ -9,6 +9,7 @@ from comfy_api.latest import io
 
 from ...svd_core import strength_sweep
 from ..common import as_attribute, as_singular, latent_device, run_or_explain
+from ..compat import search_aliases
 from ..parsing import parse_strengths
 from ..types import AttributeType, LatentSVDType, SingularLatent
 from .common import CATEGORY
@@ -76,12 +77,14 @@ class AttributeStrengthSweep(io.ComfyNode):
             ],
             outputs=[
                 io.Latent.Output(
-                    "latents", display_name="latents",
+                    "latents",
+                    display_name="latents",
                     tooltip="float32 LATENT batch of B x (number of strengths): item b at "
                     "strength j is row b * count + j (each item's strip is contiguous).",
                 ),
                 io.Int.Output(
-                    "count", display_name="count",
+                    "count",
+                    display_name="count",
                     tooltip="Number of strengths (the strip length; use it as the preview "
                     "grid's row length).",
                 ),

@@ -193,3 +193,29 @@ def test_a_file_written_before_prompts_were_recorded_still_loads(
     assert attribute.step is None and attribute.delta is None
     assert "source prompt: (not recorded)" in text and "edit step" not in text
     assert "learned on 4-channel 8x8 latents from 1 pair(s)" in text
+
+
+def test_a_file_gone_missing_is_explained_before_anything_runs(comfy_runtime: ComfyRuntime) -> None:
+    # A workflow chose a file that was listed once and has since been removed: the check runs at
+    # validation on every ComfyUI version (0.33 checks dropdown values itself, before any node
+    # runs) and says the fix, not ComfyUI's bare "Value not in list".
+    folder = comfy_runtime.model_folder("svd_attributes")
+    folder.mkdir(parents=True, exist_ok=True)
+    gone = folder / "gone.safetensors"
+    gone.write_bytes(b"listed once")
+    schema = comfy_runtime.node_class("LoadSingularAttribute").INPUT_TYPES()
+    assert "gone.safetensors" in schema["required"]["attribute_name"][1]["options"]
+    gone.unlink()
+    graph = {
+        "1": node("LoadSingularAttribute", attribute_name="gone.safetensors"),
+        "2": node("SaveSingularAttribute", attribute=["1", 0], filename="never", overwrite=True),
+    }
+    ok, _, _, node_errors = comfy_runtime.validate(graph)
+    assert not ok
+    details = " ".join(e.get("details", "") for e in node_errors["1"]["errors"])
+    assert (
+        "Load Singular Value Attribute: 'gone.safetensors' is not in models/svd_attributes"
+        in details
+    ), node_errors
+    assert "refresh the list" in details
+    assert not (folder / "never.safetensors").exists()

@@ -193,18 +193,26 @@ def test_every_output_has_an_explicit_display_name(comfy_runtime: ComfyRuntime) 
 
 
 def test_search_aliases_and_advanced_settings_where_the_version_has_them(
-        comfy_runtime: ComfyRuntime) -> None:
+    comfy_runtime: ComfyRuntime,
+) -> None:
     learn = comfy_runtime.node_class("LearnAttributeFromPair")
     required = learn.INPUT_TYPES()["required"]
-    tucked = {name for name, spec in required.items()
-              if len(spec) > 1 and spec[1].get("advanced")}
+    tucked = {name for name, spec in required.items() if len(spec) > 1 and spec[1].get("advanced")}
     if COMPAT.at_least_0_33:
         # The node search finds the pack by the method's words, not only by display names.
         for node_id in comfy_runtime.pack_node_ids():
             aliases = comfy_runtime.node_class(node_id).GET_SCHEMA().search_aliases or []
             assert {"SVD", "singular value decomposition", "AVI"} <= set(aliases), node_id
-        assert tucked == {"keep_tail", "learning_rate", "w_target", "w_source", "w_target_sv",
-                          "w_source_sv", "seed", "hidden"}
+        assert tucked == {
+            "keep_tail",
+            "learning_rate",
+            "w_target",
+            "w_source",
+            "w_target_sv",
+            "w_source_sv",
+            "seed",
+            "hidden",
+        }
     else:
         assert tucked == set()  # 0.3.75's API has no advanced inputs
     # What a user sets for every attribute stays in view.

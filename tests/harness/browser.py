@@ -20,9 +20,17 @@ from typing import Any
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-CHROME_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1600,1000")
+CHROME_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1600,1000",
+)
 PAGE_TIMEOUT_S = 120.0
 
 
@@ -30,8 +38,9 @@ def missing_reason() -> str | None:
     """None when a browser test can run; else why not (names the packages to install)."""
     for path in (CHROMIUM, CHROMEDRIVER):
         if not path.exists():
-            return (f"{path} is missing: `apt-get install chromium chromium-driver` "
-                    "(.ci/run does this)")
+            return (
+                f"{path} is missing: `apt-get install chromium chromium-driver` (.ci/run does this)"
+            )
     try:
         import selenium  # noqa: F401, PLC0415
     except ImportError:
@@ -58,10 +67,12 @@ class ComfyPage:
         Errors inside come back as {"__error__": message} and are raised here.
         """
         self.driver.set_script_timeout(timeout)
-        script = ("const done = arguments[arguments.length - 1];"
-                  "(async (...args) => {" + body + "})(...Array.from(arguments).slice(0, -1))"
-                  ".then(r => done(JSON.stringify(r === undefined ? null : r)),"
-                  " e => done(JSON.stringify({__error__: String(e && e.stack || e)})));")
+        script = (
+            "const done = arguments[arguments.length - 1];"
+            "(async (...args) => {" + body + "})(...Array.from(arguments).slice(0, -1))"
+            ".then(r => done(JSON.stringify(r === undefined ? null : r)),"
+            " e => done(JSON.stringify({__error__: String(e && e.stack || e)})));"
+        )
         raw = self.driver.execute_async_script(script, *args)
         result = json.loads(raw)
         if isinstance(result, dict) and "__error__" in result:
@@ -85,7 +96,8 @@ class ComfyPage:
         except Exception:  # noqa: BLE001 - not every driver exposes logs
             return ""
         return "--- browser console ---\n" + "\n".join(
-            f"{e.get('level')}: {e.get('message')}" for e in logs[-60:])
+            f"{e.get('level')}: {e.get('message')}" for e in logs[-60:]
+        )
 
     def screenshot(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -120,9 +132,12 @@ def open_comfy(driver: Any, url: str, timeout: float = PAGE_TIMEOUT_S) -> ComfyP
     """Load the ComfyUI app and wait until its graph and node definitions are ready."""
     driver.get(url)
     page = ComfyPage(driver)
-    page.wait_for("window.app && window.app.graph && window.app.canvas && "
-                  "window.LiteGraph && Object.keys(LiteGraph.registered_node_types).length > 100",
-                  timeout, "the ComfyUI app to register its node types")
+    page.wait_for(
+        "window.app && window.app.graph && window.app.canvas && "
+        "window.LiteGraph && Object.keys(LiteGraph.registered_node_types).length > 100",
+        timeout,
+        "the ComfyUI app to register its node types",
+    )
     return page
 
 

@@ -49,6 +49,7 @@ class Graph:
         widgets: dict[str, Any] | None = None,
         title: str | None = None,
         size: tuple[float, float] = (320, 160),
+        show_advanced: bool = False,
     ) -> int:
         spec = self.specs[type_]
         widgets = dict(widgets or {})
@@ -256,6 +257,7 @@ def sampler(
         },
         title=title,
         size=(320, 330),
+        show_advanced=True,
     )
     g.connect(b.ckpt, "MODEL", node, "model")
     g.connect(positive, 0, node, "positive")

@@ -91,8 +91,10 @@ class PromptResult:
 
     def output(self, node_id: str) -> tuple[Any, ...]:
         if node_id not in self.node_outputs:
-            raise KeyError(f"node {node_id!r} has no outputs; ran: {sorted(self.node_outputs)}"
-                           f"; error: {self.error_message()}")
+            raise KeyError(
+                f"node {node_id!r} has no outputs; ran: {sorted(self.node_outputs)}"
+                f"; error: {self.error_message()}"
+            )
         return self.node_outputs[node_id]
 
     def error(self) -> dict[str, Any] | None:
@@ -106,8 +108,9 @@ class PromptResult:
         err = self.error()
         if err is None:
             return ""
-        return (f"{err.get('node_type')}: {err.get('exception_type')}: "
-                f"{err.get('exception_message')}")
+        return (
+            f"{err.get('node_type')}: {err.get('exception_type')}: {err.get('exception_message')}"
+        )
 
 
 @dataclass
@@ -138,8 +141,12 @@ class ComfyRuntime:
         valid = asyncio.run(self.execution.validate_prompt(uuid.uuid4().hex, prompt, None))
         return bool(valid[0]), valid[1], list(valid[2]), dict(valid[3])
 
-    def run_prompt(self, prompt: dict[str, Any], outputs: list[str] | tuple[str, ...] = (),
-                   fresh_cache: bool = False) -> PromptResult:
+    def run_prompt(
+        self,
+        prompt: dict[str, Any],
+        outputs: list[str] | tuple[str, ...] = (),
+        fresh_cache: bool = False,
+    ) -> PromptResult:
         """Validate and execute an API-format prompt; return the outputs of ``outputs`` nodes.
 
         ``outputs`` may name any node (output node or not): it is added to the execution list
@@ -166,8 +173,7 @@ class ComfyRuntime:
             for node_id in outputs:
                 entry = self.cached_entry(node_id)
                 if entry is not None:
-                    node_outputs[node_id] = tuple(o[0] if len(o) == 1 else o
-                                                  for o in entry.outputs)
+                    node_outputs[node_id] = tuple(o[0] if len(o) == 1 else o for o in entry.outputs)
                     # A node served from the cache reports its ui only to a websocket
                     # client; the cache entry still holds it.
                     if node_id not in ui and entry.ui:
@@ -198,8 +204,14 @@ class ComfyRuntime:
         """What the Cancel button does (``POST /interrupt`` -> ``nodes.interrupt_processing``)."""
         self.nodes.interrupt_processing(True)
 
-    def _progress_hook(self, value: int, total: int, preview: Any = None,
-                       prompt_id: str | None = None, node_id: str | None = None) -> None:
+    def _progress_hook(
+        self,
+        value: int,
+        total: int,
+        preview: Any = None,
+        prompt_id: str | None = None,
+        node_id: str | None = None,
+    ) -> None:
         # Mirrors main.py's hijack_progress: honour Cancel first, then report.
         from comfy_execution.progress import get_progress_state
         from comfy_execution.utils import get_executing_context
@@ -230,8 +242,11 @@ class ComfyRuntime:
     def pack_node_ids(self) -> set[str]:
         """Every node id ComfyUI's loader registered from this pack."""
         module = f"custom_nodes.{PACK_NAME}"
-        return {node_id for node_id, cls in self.nodes.NODE_CLASS_MAPPINGS.items()
-                if getattr(cls, "RELATIVE_PYTHON_MODULE", None) == module}
+        return {
+            node_id
+            for node_id, cls in self.nodes.NODE_CLASS_MAPPINGS.items()
+            if getattr(cls, "RELATIVE_PYTHON_MODULE", None) == module
+        }
 
     def pack_module(self, name: str = "") -> ModuleType:
         """A module of the pack as ComfyUI imported it, e.g. ``pack_module("svd_core")``.
@@ -308,10 +323,12 @@ def boot(base_dir: Path | None = None) -> ComfyRuntime:
         if comfy_root is None:
             raise ComfyRuntimeError(
                 "COMFYUI_PATH is not set to a ComfyUI tree: run scripts/setup.sh and "
-                "`source ~/.cache/latent-svd-edit/env.sh` (scripts/test.sh does both)")
+                "`source ~/.cache/latent-svd-edit/env.sh` (scripts/test.sh does both)"
+            )
         if base_dir is None:
             base_dir = Path(tempfile.mkdtemp(prefix="lse-inproc-"))
             import atexit
+
             atexit.register(shutil.rmtree, base_dir, True)
         make_base_directory(base_dir)
 
@@ -342,7 +359,8 @@ def boot(base_dir: Path | None = None) -> ComfyRuntime:
 
         if Path(folder_paths.base_path).resolve() != base_dir.resolve():
             raise ComfyRuntimeError(
-                f"folder_paths was imported before boot() with base {folder_paths.base_path}")
+                f"folder_paths was imported before boot() with base {folder_paths.base_path}"
+            )
 
         import torch
 
@@ -357,12 +375,20 @@ def boot(base_dir: Path | None = None) -> ComfyRuntime:
         loop = asyncio.new_event_loop()
         prompt_server = server.PromptServer(loop)
         asyncio.run(nodes.init_extra_nodes(init_custom_nodes=True, init_api_nodes=False))
-        executor = execution.PromptExecutor(prompt_server, cache_type=execution.CacheType.CLASSIC,
-                                            cache_args=COMPAT.cache_args())
+        executor = execution.PromptExecutor(
+            prompt_server, cache_type=execution.CacheType.CLASSIC, cache_args=COMPAT.cache_args()
+        )
         runtime = ComfyRuntime(
-            base_dir=base_dir, comfyui_path=comfy_root, nodes=nodes, execution=execution,
-            server_module=server, folder_paths=folder_paths, model_management=model_management,
-            comfy_utils=comfy_utils, prompt_server=prompt_server, executor=executor,
+            base_dir=base_dir,
+            comfyui_path=comfy_root,
+            nodes=nodes,
+            execution=execution,
+            server_module=server,
+            folder_paths=folder_paths,
+            model_management=model_management,
+            comfy_utils=comfy_utils,
+            prompt_server=prompt_server,
+            executor=executor,
         )
         comfy_utils.set_progress_bar_global_hook(runtime._progress_hook)
         _RUNTIME = runtime
@@ -373,6 +399,8 @@ def boot(base_dir: Path | None = None) -> ComfyRuntime:
 def comfy_runtime() -> Iterator[ComfyRuntime]:
     """The in-process ComfyUI for the session (skips, which fails under CI, when not set up)."""
     if comfyui_path() is None:
-        pytest.skip("COMFYUI_PATH is not set: run scripts/setup.sh and "
-                    "`source ~/.cache/latent-svd-edit/env.sh` (scripts/test.sh does both)")
+        pytest.skip(
+            "COMFYUI_PATH is not set: run scripts/setup.sh and "
+            "`source ~/.cache/latent-svd-edit/env.sh` (scripts/test.sh does both)"
+        )
     yield boot()

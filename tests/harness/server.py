@@ -63,8 +63,10 @@ def _errors(status: dict[str, Any]) -> str:
     for kind, data in status.get("messages", []):
         if kind == "execution_error":
             trace = "".join(data.get("traceback", [])[-4:])
-            out.append(f"node {data.get('node_id')} ({data.get('node_type')}): "
-                       f"{data.get('exception_type')}: {data.get('exception_message')}\n{trace}")
+            out.append(
+                f"node {data.get('node_id')} ({data.get('node_type')}): "
+                f"{data.get('exception_type')}: {data.get('exception_message')}\n{trace}"
+            )
     return "\n".join(out) or json.dumps(status)[:2000]
 
 
@@ -94,11 +96,13 @@ class ComfyServer:
     client_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     # --- HTTP -----------------------------------------------------------------------------
-    def request(self, method: str, path: str, body: Any | None = None,
-                timeout: float = HTTP_TIMEOUT_S) -> Any:
+    def request(
+        self, method: str, path: str, body: Any | None = None, timeout: float = HTTP_TIMEOUT_S
+    ) -> Any:
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            self.url + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:
                 raw = resp.read()
@@ -145,16 +149,18 @@ class ComfyServer:
             if entry and entry.get("status", {}).get("completed") is not None:
                 status = entry["status"]
                 if status.get("status_str") == "error" or not status.get("completed"):
-                    raise ComfyServerError(f"prompt {prompt_id} failed: {_errors(status)}\n"
-                                           f"{self.log_tail()}")
+                    raise ComfyServerError(
+                        f"prompt {prompt_id} failed: {_errors(status)}\n{self.log_tail()}"
+                    )
                 return entry
             time.sleep(delay)
             delay = min(delay * 1.5, 2.0)
         try:
             self.request("POST", "/interrupt", {})
         finally:
-            raise ComfyServerError(f"prompt {prompt_id} did not finish in {timeout:.0f} s\n"
-                                   f"{self.log_tail()}")
+            raise ComfyServerError(
+                f"prompt {prompt_id} did not finish in {timeout:.0f} s\n{self.log_tail()}"
+            )
 
     def run_prompt(self, prompt: dict[str, Any], timeout: float) -> dict[str, Any]:
         return self.wait_for(self.queue_prompt(prompt), timeout)
@@ -171,16 +177,18 @@ class ComfyServer:
                 for item in items:
                     if isinstance(item, dict) and "filename" in item:
                         folder = roots.get(item.get("type", "output"), "output")
-                        paths.append(self.base_dir / folder / item.get("subfolder", "")
-                                     / item["filename"])
+                        paths.append(
+                            self.base_dir / folder / item.get("subfolder", "") / item["filename"]
+                        )
             files[node_id] = paths
         return files
 
     # --- lifecycle ------------------------------------------------------------------------
     def assert_alive(self) -> None:
         if self.process.poll() is not None:
-            raise ComfyServerError(f"ComfyUI exited with {self.process.returncode}\n"
-                                   f"{self.log_tail()}")
+            raise ComfyServerError(
+                f"ComfyUI exited with {self.process.returncode}\n{self.log_tail()}"
+            )
 
     def log_text(self) -> str:
         try:
@@ -201,26 +209,48 @@ class ComfyServer:
                 self.process.wait(timeout=30)
 
 
-def start_server(base_dir: Path, paths: ComfyPaths, timeout: float = START_TIMEOUT_S,
-                 extra_args: tuple[str, ...] = (), require_pack: bool = True) -> ComfyServer:
+def start_server(
+    base_dir: Path,
+    paths: ComfyPaths,
+    timeout: float = START_TIMEOUT_S,
+    extra_args: tuple[str, ...] = (),
+    require_pack: bool = True,
+) -> ComfyServer:
     """Start ComfyUI on a free loopback port and wait until /object_info answers.
 
     Fails if the pack did not import (ComfyUI itself keeps running when a custom node fails).
     """
     port = free_port()
     log_path = base_dir / "comfyui.log"
-    cmd = [str(paths.python), str(paths.comfyui / "main.py"), "--cpu",
-           "--listen", "127.0.0.1", "--port", str(port),
-           "--base-directory", str(base_dir),
-           "--database-url", f"sqlite:///{base_dir / 'user' / 'comfyui.db'}",
-           "--disable-auto-launch", "--disable-api-nodes", *extra_args]
+    cmd = [
+        str(paths.python),
+        str(paths.comfyui / "main.py"),
+        "--cpu",
+        "--listen",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--base-directory",
+        str(base_dir),
+        "--database-url",
+        f"sqlite:///{base_dir / 'user' / 'comfyui.db'}",
+        "--disable-auto-launch",
+        "--disable-api-nodes",
+        *extra_args,
+    ]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.setdefault("HF_HUB_OFFLINE", "1")
     env["PYTHONUNBUFFERED"] = "1"  # the log must show an error when it happens
     log = open(log_path, "wb")  # noqa: SIM115 - the child owns it for its whole life
     try:
-        proc = subprocess.Popen(cmd, cwd=str(base_dir), stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=env)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=str(base_dir),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
     finally:
         log.close()
     server = ComfyServer(f"http://127.0.0.1:{port}", base_dir, proc, log_path)
@@ -234,8 +264,9 @@ def start_server(base_dir: Path, paths: ComfyPaths, timeout: float = START_TIMEO
             except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
                 pass
             if time.monotonic() > deadline:
-                raise ComfyServerError(f"ComfyUI did not answer within {timeout:.0f} s\n"
-                                       f"{server.log_tail()}")
+                raise ComfyServerError(
+                    f"ComfyUI did not answer within {timeout:.0f} s\n{server.log_tail()}"
+                )
             time.sleep(0.5)
         text = server.log_text()
         failed = [ln for ln in text.splitlines() if "IMPORT FAILED" in ln and PACK_NAME in ln]
@@ -259,8 +290,10 @@ def comfy_server() -> Iterator[ComfyServer]:
     """One real ComfyUI server for the whole session (skips when the runtime is not set up)."""
     paths = ComfyPaths.from_env()
     if paths is None:
-        pytest.skip("COMFYUI_PATH is not set: run scripts/setup.sh and `source $LSE_CACHE/env.sh`"
-                    " (scripts/test.sh does both)")
+        pytest.skip(
+            "COMFYUI_PATH is not set: run scripts/setup.sh and `source $LSE_CACHE/env.sh`"
+            " (scripts/test.sh does both)"
+        )
     tmp = Path(tempfile.mkdtemp(prefix="lse-comfy-"))
     # LRU caching: a prompt that repeats work an earlier one did (the browser test queues the
     # same reduced prompt the run test sends; workflows share samplers) reuses its results

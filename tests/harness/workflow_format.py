@@ -274,7 +274,9 @@ def _check_node(n: Mapping[str, Any], spec: NodeSpec, files: set[str]) -> list[s
         if name not in known:
             problems.append(f"input {name} is not defined for this node")
     outs = n.get("outputs") or []
-    if [(o["name"], o["type"]) for o in outs] != [tuple(o) for o in spec.outputs]:
+    # A definition may have gained outputs since the file was saved (core SaveImage did in
+    # 0.33): the frontend appends them on load, so the file's outputs must be a prefix.
+    if [(o["name"], o["type"]) for o in outs] != [tuple(o) for o in spec.outputs[: len(outs)]]:
         problems.append(
             f"outputs {[(o['name'], o['type']) for o in outs]} != defined {list(spec.outputs)}"
         )

@@ -13,19 +13,44 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Top-level entries a user's install may hold, and those it must hold.
-ALLOWED = {"__init__.py", "nodes", "svd_core", "web", "example_workflows", "subgraphs", "docs",
-           "LICENSE", "README.md", "pyproject.toml", "requirements.txt"}
-REQUIRED = {"__init__.py", "nodes", "svd_core", "web", "example_workflows", "LICENSE", "README.md",
-            "pyproject.toml", "requirements.txt"}
+ALLOWED = {
+    "__init__.py",
+    "nodes",
+    "svd_core",
+    "web",
+    "example_workflows",
+    "subgraphs",
+    "docs",
+    "LICENSE",
+    "README.md",
+    "pyproject.toml",
+    "requirements.txt",
+}
+REQUIRED = {
+    "__init__.py",
+    "nodes",
+    "svd_core",
+    "web",
+    "example_workflows",
+    "LICENSE",
+    "README.md",
+    "pyproject.toml",
+    "requirements.txt",
+}
 MAX_BYTES = 1_500_000
 
 
 def _comfy(*args: str, cwd: Path) -> str:
     comfy = Path(sys.executable).parent / "comfy"
     assert comfy.exists(), "comfy-cli is not installed (requirements-dev.txt)"
-    done = subprocess.run([str(comfy), "--skip-prompt", "--no-enable-telemetry", *args],
-                          cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [str(comfy), "--skip-prompt", "--no-enable-telemetry", *args],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout + done.stderr  # comfy-cli prints its verdict to either
 
@@ -34,8 +59,12 @@ def _comfy(*args: str, cwd: Path) -> str:
 def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The files git would publish (tracked, plus new files not ignored), in a fresh repository:
     comfy-cli packs git-tracked files only."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=REPO_ROOT, capture_output=True, check=True).stdout
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout
     dest = tmp_path_factory.mktemp("registry") / "latent-svd-edit"
     for name in filter(None, listed.decode().split("\0")):
         source = REPO_ROOT / name

@@ -80,9 +80,10 @@ def test_workflow_loads_converts_and_queues(
     assert set(loaded["erroring"]) <= FILE_LOADERS, f"nodes with errors: {loaded['erroring']}"
     assert loaded["count"] == len(wf["nodes"])
     saved = loaded["saved"]
-    # The canvas's own save keeps every node, widget value and link of the shipped file.
-    assert [(n["id"], n["type"], n.get("widgets_values")) for n in saved["nodes"]] == [
-        (n["id"], n["type"], n.get("widgets_values")) for n in wf["nodes"]
+    # The canvas's own save keeps every node, widget value and link of the shipped file (a node
+    # without widgets may save an empty list where the file has none).
+    assert [(n["id"], n["type"], n.get("widgets_values") or []) for n in saved["nodes"]] == [
+        (n["id"], n["type"], n.get("widgets_values") or []) for n in wf["nodes"]
     ]
     assert sorted(map(tuple, saved["links"])) == sorted(map(tuple, wf["links"]))
     assert fit_graph(page)
@@ -152,8 +153,11 @@ def test_templates_browser_lists_the_pack_workflows(page: ComfyPage) -> None:
 # Where the method's k and k + delta live; ComfyUI 0.33 marks them advanced inputs, which its
 # frontend folds away unless the node shows advanced inputs.
 STEP_FIELDS = ("add_noise", "start_at_step", "end_at_step", "return_with_leftover_noise")
-SAMPLER_WORKFLOWS = [p for p in WORKFLOW_FILES
-                     if any(n["type"] == "KSamplerAdvanced" for n in load_workflow(p)["nodes"])]
+SAMPLER_WORKFLOWS = [
+    p
+    for p in WORKFLOW_FILES
+    if any(n["type"] == "KSamplerAdvanced" for n in load_workflow(p)["nodes"])
+]
 
 CLASSIC_FIELDS_JS = """
 await app.loadGraphData(args[0], true, true, args[1]);
@@ -241,12 +245,17 @@ def _queue_like_the_button(page: ComfyPage, server: ComfyServer) -> dict[str, An
 
 
 def _cached_nodes(entry: dict[str, Any]) -> set[str]:
-    return {str(n) for event, data in entry["status"]["messages"]
-            if event == "execution_cached" for n in data.get("nodes", [])}
+    return {
+        str(n)
+        for event, data in entry["status"]["messages"]
+        if event == "execution_cached"
+        for n in data.get("nodes", [])
+    }
 
 
 def test_a_hand_added_learn_node_keeps_its_seed_and_trains_once(
-        page: ComfyPage, workflow_runner: WorkflowRunner) -> None:
+    page: ComfyPage, workflow_runner: WorkflowRunner
+) -> None:
     wf = load_workflow(WORKFLOW_DIR / "learn_attribute_from_prompt_pair.json")
     workflow_runner.install_checkpoints(wf)
     small = reduce_workflow(wf, workflow_runner.specs)
@@ -254,8 +263,10 @@ def test_a_hand_added_learn_node_keeps_its_seed_and_trains_once(
     assert learn["freshControl"] == "fixed"
     first = _queue_like_the_button(page, workflow_runner.server)
     second = _queue_like_the_button(page, workflow_runner.server)
-    seed_after = page.js("return app.graph.nodes.find(n => n.type === "
-                         "'LearnAttributeFromPair').widgets.find(w => w.name === 'seed').value;")
+    seed_after = page.js(
+        "return app.graph.nodes.find(n => n.type === "
+        "'LearnAttributeFromPair').widgets.find(w => w.name === 'seed').value;"
+    )
     assert seed_after == learn["seed"]
     assert learn["id"] not in _cached_nodes(first), "the first queue did not train"
     assert learn["id"] in _cached_nodes(second), "the second queue trained again"
