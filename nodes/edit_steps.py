@@ -73,12 +73,12 @@ class SingularEditSteps(io.ComfyNode):
             ],
             outputs=[
                 io.Int.Output(
-                    "steps",
+                    "steps_out",
                     display_name="steps",
                     tooltip="N, for every sampler's 'steps' and the scheduler.",
                 ),
                 io.Int.Output(
-                    "edit_step",
+                    "edit_step_out",
                     display_name="edit_step",
                     tooltip="k: the source sampler's end_at_step, the "
                     "continuation's start_at_step, SplitSigmas' step.",
