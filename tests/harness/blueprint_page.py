@@ -21,8 +21,9 @@ const until = async (f, ms) => { const t = Date.now();
   while (Date.now() - t < ms) { const v = f(); if (v) return v;
     await new Promise(r => setTimeout(r, 250)); } return null; };
 await until(() => args[0].every(n => defs.nodeDefs.some(d => d.display_name === n)), 30000);
-return defs.nodeDefs.filter(d => (d.python_module || '').includes(args[1]))
+return defs.nodeDefs.filter(d => args[0].includes(d.display_name))
   .map(d => ({name: d.name, display_name: d.display_name, python_module: d.python_module,
+              category: d.category,
               description: d.description, inputs: Object.keys(d.inputs),
               outputs: d.outputs.map(o => o.type)}));
 """
@@ -32,7 +33,11 @@ const [name, pos] = args;
 const until = async (f, ms) => { const t = Date.now();
   while (Date.now() - t < ms) { const v = f(); if (v) return v;
     await new Promise(r => setTimeout(r, 200)); } return null; };
-const lib = () => document.querySelector('.node-lib-search-box input');
+// The library's search box: frontend 1.32 marks it .node-lib-search-box; 1.49's sidebar has one
+// visible "Search..." box.
+const lib = () => document.querySelector('.node-lib-search-box input')
+  || Array.from(document.querySelectorAll('input[placeholder="Search..."]'))
+    .find(i => i.offsetParent);
 if (!lib()) await app.extensionManager.command.execute('Workspace.ToggleSidebarTab.node-library');
 const input = await until(lib, 15000);
 if (!input) throw new Error('the node library did not open');
@@ -45,14 +50,31 @@ const query = name.split(' (')[0];
 const type = () => { input.focus(); input.value = query; typed = Date.now();
   input.dispatchEvent(new Event('input', {bubbles: true})); };
 type();
-const leaf = await until(() => { const hit = Array.from(document.querySelectorAll('.tree-leaf'))
+const leaves = () => document.querySelectorAll('.tree-leaf, [role="treeitem"]');
+const leaf = await until(() => { const hit = Array.from(leaves())
   .find(e => e.innerText.trim() === name);
   if (!hit && Date.now() - typed > 2000) type(); return hit; }, 20000);
 if (!leaf) throw new Error('not found in the node library: ' + name + '; it shows: '
   + (document.querySelector('.side-bar-panel') || document.body).innerText.slice(0, 600));
 const before = new Set(app.graph.nodes.map(n => n.id));
-leaf.click();
-const node = await until(() => app.graph.nodes.find(n => !before.has(n.id)), 10000);
+const added = () => app.graph.nodes.find(n => !before.has(n.id));
+const find = () => Array.from(leaves()).find(e => e.innerText.trim() === name);
+let node = null;
+for (let attempt = 0; attempt < 3 && !node; attempt++) {
+  // let the debounced search settle: a click on a list being re-rendered is lost
+  await new Promise(r => setTimeout(r, 700));
+  const entry = find() || leaf;
+  entry.click();  // 1.32: a click adds the node
+  node = await until(added, 2000);
+  if (!node) {  // 1.49: a click picks the node up ("click" drag); a click on the canvas drops it
+    const r = app.canvas.canvas.getBoundingClientRect();
+    const at = {clientX: r.left + r.width / 2, clientY: r.top + r.height / 2, bubbles: true,
+                pointerId: 1, button: 0, isPrimary: true};
+    app.canvas.canvas.dispatchEvent(new PointerEvent('pointermove', at));
+    app.canvas.canvas.dispatchEvent(new PointerEvent('pointerup', at));
+    node = await until(added, 3000);
+  }
+}
 if (!node) throw new Error('clicking ' + name + ' added no node');
 node.pos = pos;
 input.value = '';
@@ -101,9 +123,9 @@ return node.widgets.map(w => [w.name, w.value]);
 """
 
 
-def listed_blueprints(page: ComfyPage, names: list[str], pack: str) -> list[dict[str, Any]]:
-    """Node definitions the web UI's node library holds for `pack` (waits for `names`)."""
-    return page.js_async(LISTED_JS, names, pack)
+def listed_blueprints(page: ComfyPage, names: list[str]) -> list[dict[str, Any]]:
+    """The node library's definitions named `names` (waits until all are there)."""
+    return page.js_async(LISTED_JS, names)
 
 
 def clear_graph(page: ComfyPage) -> None:
