@@ -50,7 +50,9 @@ const query = name.split(' (')[0];
 const type = () => { input.focus(); input.value = query; typed = Date.now();
   input.dispatchEvent(new Event('input', {bubbles: true})); };
 type();
-const leaves = () => document.querySelectorAll('.tree-leaf, [role="treeitem"]');
+// 1.32 (PrimeVue tree): the clickable leaf is .tree-leaf; 1.49: the [role=treeitem] row.
+const leaves = () => { const old = document.querySelectorAll('.tree-leaf');
+  return old.length ? old : document.querySelectorAll('[role="treeitem"]'); };
 const leaf = await until(() => { const hit = Array.from(leaves())
   .find(e => e.innerText.trim() === name);
   if (!hit && Date.now() - typed > 2000) type(); return hit; }, 20000);

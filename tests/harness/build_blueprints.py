@@ -376,7 +376,7 @@ def _set_inner_widget(spec: NodeSpec, node: dict[str, Any], name: str, value: An
         if w.name == name:
             node["widgets_values"][i] = value
             return
-        i += 2 if w.control else 1
+        i += w.slots
     raise KeyError(f"{spec.type} has no widget {name!r}")
 
 

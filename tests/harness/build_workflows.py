@@ -23,7 +23,12 @@ if __package__ in (None, ""):
 
 from harness.checkpoints import SPECS  # noqa: E402
 from harness.server import REPO_ROOT, ComfyPaths, make_base_directory, start_server  # noqa: E402
-from harness.workflow_format import NodeSpec, node_specs, validate_ui_workflow  # noqa: E402
+from harness.workflow_format import (  # noqa: E402
+    UPLOAD_VALUE,
+    NodeSpec,
+    node_specs,
+    validate_ui_workflow,
+)
 
 OUT_DIR = REPO_ROOT / "example_workflows"
 SD21 = "v2-1_512-ema-pruned.safetensors"
@@ -59,6 +64,8 @@ class Graph:
             values.append(value)
             if w.control:
                 values.append("fixed")  # reproducible examples: never re-roll the seed
+            if w.upload:
+                values.append(UPLOAD_VALUE)
         if widgets:
             raise KeyError(f"{type_} has no widgets {sorted(widgets)}")
         inputs = [{"localized_name": s.name, "name": s.name, "type": s.type, "link": None}
