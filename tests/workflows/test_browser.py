@@ -66,6 +66,7 @@ def test_workflow_loads_converts_and_queues(path: Path, page: ComfyPage,
                                             workflow_runner: WorkflowRunner) -> None:
     wf = load_workflow(path)
     specs = workflow_runner.specs
+    workflow_runner.write_photos(wf)  # a LoadImage's file exists before the canvas opens it
     loaded = _load(page, wf, path.stem)
     assert loaded["missing"] == [], f"missing node types in the web UI: {loaded['missing']}"
     assert loaded["count"] == len(wf["nodes"])
@@ -83,7 +84,6 @@ def test_workflow_loads_converts_and_queues(path: Path, page: ComfyPage,
     if not runnable_in_ci(path):
         return  # SDXL: loads and converts above; running needs LSE_RUN_SDXL=1 (support.py)
     workflow_runner.install_checkpoints(wf)
-    workflow_runner.write_photos(wf)
     if path.stem == "apply_saved_attribute":
         workflow_runner.run("learn_attribute_from_prompt_pair")  # saves the attribute it loads
     small = reduce_workflow(wf, workflow_runner.specs)
