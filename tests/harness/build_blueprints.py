@@ -1,7 +1,10 @@
 """Writes subgraphs/*.json: the pack's subgraph blueprints, from the node definitions of a LIVE
 ComfyUI server (like build_workflows.py), so the inner graphs track the nodes.
 
-    source $LSE_CACHE/env.sh && $LSE_VENV/bin/python tests/harness/build_blueprints.py
+    source $LSE_CACHE/env.sh && $LSE_VENV/bin/python tests/harness/build_blueprints.py [--picture]
+
+--picture also renders docs/blueprint_nodes.png: the blueprints dropped from the node library of
+the real web UI (headless Chromium), learn -> generate wired, the canvas alone.
 
 ComfyUI serves every `custom_nodes/<pack>/subgraphs/*.json` at GET /global_subgraphs and the web
 UI lists each as one node (file name = node name). The format is the frontend's: a UI workflow
@@ -427,6 +430,67 @@ def build_all(specs: dict[str, NodeSpec], out_dir: Path = OUT_DIR) -> dict[str, 
     return written
 
 
+PICTURE = REPO_ROOT / "docs" / "blueprint_nodes.png"
+
+
+def render_picture(server: Any, out: Path = PICTURE) -> Path:
+    """The README's picture: a checkpoint loader, the learn blueprint and the generate blueprint
+    as a user drops them from the node library, wired; a page screenshot cropped to the nodes."""
+    import io  # noqa: PLC0415
+
+    from PIL import Image  # noqa: PLC0415
+
+    from harness.blueprint_page import add_node, clear_graph, connect, drop_blueprint  # noqa: PLC0415
+    from harness.browser import chromium, fit_graph, open_comfy  # noqa: PLC0415
+    from harness.checkpoints import SPECS, ensure_checkpoint  # noqa: PLC0415
+
+    server.request("POST", "/settings/Comfy.TutorialCompleted", True)
+    server.request("POST", "/settings/Comfy.Minimap.Visible", False)
+    ckpt = next(iter(SPECS))
+    server.install_checkpoint(ensure_checkpoint(ckpt))  # listed, so not drawn as missing
+    with chromium() as driver:
+        page = open_comfy(driver, server.url)
+        clear_graph(page)
+        loader = add_node(page, "CheckpointLoaderSimple", (0, 60),
+                          {"ckpt_name": ckpt})
+        learn = drop_blueprint(page, LEARN, (380, 0))["id"]
+        gen = drop_blueprint(page, GENERATE, (860, 0))["id"]
+        for node in (learn, gen):
+            connect(page, loader, "MODEL", node, "model")
+            connect(page, loader, "CLIP", node, "clip")
+        connect(page, learn, "attribute", gen, "attribute")
+        # Close the library and deselect; the prompt boxes are HTML over the canvas, so the
+        # picture is a screenshot of the page cropped to the nodes, not the canvas bitmap.
+        page.js_async("await app.extensionManager.command.execute("
+                      "'Workspace.ToggleSidebarTab.node-library');")
+        page.js("app.canvas.deselectAll && app.canvas.deselectAll();")
+        fit_graph(page)
+        # zoom out a little and move right, clear of the icon bar on the canvas' left edge
+        page.js("const ds = app.canvas.ds; const s = ds.scale * 0.9;"
+                "ds.offset = [ds.offset[0] * ds.scale / s + 60 / s, ds.offset[1] * ds.scale / s];"
+                "ds.scale = s; app.canvas.setDirty(true, true); app.canvas.draw(true, true);")
+        import time  # noqa: PLC0415
+
+        time.sleep(0.5)
+        box = page.js("""
+            const r = app.canvas.canvas.getBoundingClientRect(), ds = app.canvas.ds;
+            let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+            for (const n of app.graph.nodes) {
+              x0 = Math.min(x0, n.pos[0]); y0 = Math.min(y0, n.pos[1] - 40);
+              x1 = Math.max(x1, n.pos[0] + n.size[0]); y1 = Math.max(y1, n.pos[1] + n.size[1]);
+            }
+            const sx = v => r.left + (v + ds.offset[0]) * ds.scale;
+            const sy = v => r.top + (v + ds.offset[1]) * ds.scale;
+            return [sx(x0) - 16, sy(y0) - 16, sx(x1) + 16, sy(y1) + 16,
+                    window.devicePixelRatio || 1];""")
+        with Image.open(io.BytesIO(driver.get_screenshot_as_png())) as im:
+            k = box[4]
+            crop = im.convert("RGB").crop(tuple(round(v * k) for v in box[:4]))
+            out.parent.mkdir(parents=True, exist_ok=True)
+            crop.save(out, optimize=True)
+    return out
+
+
 def main() -> None:
     paths = ComfyPaths.from_env()
     if paths is None:
@@ -436,6 +500,8 @@ def main() -> None:
     try:
         for name, path in build_all(node_specs(server.object_info())).items():
             print(f"wrote {path.relative_to(REPO_ROOT)} ({name})")
+        if "--picture" in sys.argv:
+            print(f"wrote {render_picture(server).relative_to(REPO_ROOT)}")
     finally:
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
