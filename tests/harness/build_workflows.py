@@ -571,7 +571,11 @@ def main() -> None:
     if paths is None:
         raise SystemExit("source $LSE_CACHE/env.sh first (COMFYUI_PATH is not set)")
     tmp = Path(tempfile.mkdtemp(prefix="lse-build-wf-"))
-    server = start_server(make_base_directory(tmp), paths)
+    base = make_base_directory(tmp)
+    shipped = paths.comfyui / "input" / PHOTO  # ComfyUI's own example photo, for the thumbnail
+    if shipped.is_file():
+        shutil.copyfile(shipped, base / "input" / PHOTO)
+    server = start_server(base, paths)
     try:
         specs = node_specs(server.object_info())
         written = build_all(specs)
