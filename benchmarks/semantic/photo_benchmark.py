@@ -10,7 +10,7 @@ prompt, decode, read out. Baseline: re-generate from step k with the target prom
 the same noise level). Scores against the drawn face's true attributes: success = the target
 value is read out, identity = the six other attributes are unchanged.
 
-    python -m benchmarks.semantic.photo_benchmark [--faces 200] [--ks 2 4 6 8] [--threads 1]
+    python -m benchmarks.semantic.photo_benchmark [--faces 200] [--ks 4 8 12 16] [--threads 1]
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def write_readme(text: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--faces", type=int, default=200)
-    ap.add_argument("--ks", type=int, nargs="+", default=[2, 4, 6, 8])
+    ap.add_argument("--ks", type=int, nargs="+", default=[4, 8, 12, 16])
     ap.add_argument("--delta", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--quick", action="store_true", help="16 faces, prints, writes nothing")
