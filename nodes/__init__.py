@@ -8,6 +8,7 @@ from __future__ import annotations
 from .analysis import ANALYSIS_NODES
 from .attribute_nodes import ApplySingularEdit, LearnAttributeFromPair
 from .decomposition import LatentRecompose, LatentSVDDecompose, ScaleSingularValues
+from .edit_steps import SingularEditSteps
 from .file_nodes import LoadSingularAttribute, SaveSingularAttribute
 
 CORE_NODES = [
@@ -18,6 +19,7 @@ CORE_NODES = [
     SaveSingularAttribute,
     LoadSingularAttribute,
     ScaleSingularValues,
+    SingularEditSteps,
 ]
 
 NODE_CLASSES = [*CORE_NODES, *ANALYSIS_NODES]

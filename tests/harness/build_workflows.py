@@ -23,7 +23,12 @@ if __package__ in (None, ""):
 
 from harness.checkpoints import SPECS  # noqa: E402
 from harness.server import REPO_ROOT, ComfyPaths, make_base_directory, start_server  # noqa: E402
-from harness.workflow_format import NodeSpec, node_specs, validate_ui_workflow  # noqa: E402
+from harness.workflow_format import (  # noqa: E402
+    UPLOAD_VALUE,
+    NodeSpec,
+    node_specs,
+    validate_ui_workflow,
+)
 
 OUT_DIR = REPO_ROOT / "example_workflows"
 SD21 = "v2-1_512-ema-pruned.safetensors"
@@ -66,6 +71,8 @@ class Graph:
             values.append(value)
             if w.control:
                 values.append("fixed")  # reproducible examples: never re-roll the seed
+            if w.upload:
+                values.append(UPLOAD_VALUE)
         if widgets:
             raise KeyError(f"{type_} has no widgets {sorted(widgets)}")
         inputs = [
@@ -718,18 +725,194 @@ def analysis_workflow(g: Graph, ckpt_name: str, size: int) -> None:
     g.note(STEP_NOTE, (800, 1140), (680, 150), "Edit step k and delta")
 
 
+PHOTO = "example.png"  # ships in ComfyUI's input/ folder; pick your own photo in Load Image
+
+
+def photo_workflow(g: Graph, ckpt_name: str) -> None:
+    """Edit an image the user already has: encode it, add noise to the level of step k (core
+    AddNoise with the scheduler's sigmas from k on), take the target branch from there (the
+    target prompt from k to k + delta), learn, apply, continue with the source prompt."""
+    steps, k, delta, seed, cfg = 30, 9, 3, 42, 7.0
+    ckpt = g.node("CheckpointLoaderSimple", (0, 0), {"ckpt_name": ckpt_name}, size=(320, 100))
+    photo = g.node("LoadImage", (0, 160), {"image": PHOTO}, title="Your photo", size=(320, 360))
+    source = g.node(
+        "CLIPTextEncode",
+        (360, 0),
+        {"text": SOURCE_PROMPT},
+        title="Source prompt: describes the photo",
+        size=(380, 140),
+    )
+    target = g.node(
+        "CLIPTextEncode",
+        (360, 180),
+        {"text": TARGET_PROMPT},
+        title="Target prompt: the photo with the attribute",
+        size=(380, 140),
+    )
+    negative = g.node(
+        "CLIPTextEncode",
+        (360, 360),
+        {"text": NEGATIVE_PROMPT},
+        title="Negative prompt",
+        size=(380, 120),
+    )
+    for enc in (source, target, negative):
+        g.connect(ckpt, "CLIP", enc, "clip")
+    plan = g.node(
+        "SingularEditSteps",
+        (0, 560),
+        {"steps": steps, "edit_step": k, "delta": delta},
+        size=(320, 130),
+    )
+    enc = g.node("VAEEncode", (800, 0), size=(220, 60))
+    g.connect(photo, "IMAGE", enc, "pixels")
+    g.connect(ckpt, "VAE", enc, "vae")
+    sched = g.node(
+        "BasicScheduler", (800, 120), {"scheduler": "normal", "steps": steps}, size=(300, 110)
+    )
+    g.connect(ckpt, "MODEL", sched, "model")
+    g.connect(plan, "steps", sched, "steps")
+    split = g.node(
+        "SplitSigmas", (800, 280), {"step": k}, title="Sigmas from step k on", size=(300, 80)
+    )
+    g.connect(sched, 0, split, "sigmas")
+    g.connect(plan, "edit_step", split, "step")
+    noise = g.node("RandomNoise", (800, 400), {"noise_seed": seed}, size=(300, 80))
+    noisy = g.node(
+        "AddNoise", (1140, 0), title="Photo at the noise level of step k", size=(300, 110)
+    )
+    g.connect(ckpt, "MODEL", noisy, "model")
+    g.connect(noise, 0, noisy, "noise")
+    g.connect(split, "low_sigmas", noisy, "sigmas")
+    g.connect(enc, 0, noisy, "latent_image")
+
+    def ksampler(
+        pos: tuple[float, float], positive: int, latent: int, title: str, end: int, leftover: bool
+    ) -> int:
+        node = g.node(
+            "KSamplerAdvanced",
+            pos,
+            {
+                "add_noise": "disable",
+                "noise_seed": seed,
+                "steps": steps,
+                "cfg": cfg,
+                "sampler_name": "euler",
+                "scheduler": "normal",
+                "start_at_step": k,
+                "end_at_step": end,
+                "return_with_leftover_noise": "enable" if leftover else "disable",
+            },
+            title=title,
+            size=(320, 330),
+        )
+        g.connect(ckpt, "MODEL", node, "model")
+        g.connect(positive, 0, node, "positive")
+        g.connect(negative, 0, node, "negative")
+        g.connect(latent, 0, node, "latent_image")
+        g.connect(plan, "steps", node, "steps")
+        g.connect(plan, "edit_step", node, "start_at_step")
+        return node
+
+    tgt = ksampler(
+        (1140, 380),
+        target,
+        noisy,
+        f"Target: target prompt from k={k} to k+delta={k + delta}",
+        k + delta,
+        True,
+    )
+    g.connect(plan, "target_step", tgt, "end_at_step")
+    dsrc = g.node(
+        "LatentSVDDecompose", (1500, 0), {"rank": 0}, title="Decompose source", size=(300, 90)
+    )
+    g.connect(noisy, 0, dsrc, "latent")
+    dtgt = g.node(
+        "LatentSVDDecompose", (1500, 380), {"rank": 0}, title="Decompose target", size=(300, 90)
+    )
+    g.connect(tgt, 0, dtgt, "latent")
+    learn = g.node("LearnAttributeFromPair", (1840, 0), {"name": "smile_photo"}, size=(340, 520))
+    g.connect(dsrc, 0, learn, "source")
+    g.connect(dtgt, 0, learn, "target")
+    apply_ = g.node("ApplySingularEdit", (2220, 0), {"strength": 1.0}, size=(320, 120))
+    g.connect(dsrc, 0, apply_, "latent_svd")
+    g.connect(learn, "attribute", apply_, "attribute")
+    g.connect(dtgt, 0, apply_, "target")
+    rec = g.node("LatentRecompose", (2220, 180), size=(280, 60))
+    g.connect(apply_, 0, rec, "latent_svd")
+    edited = ksampler((2580, 0), source, rec, f"Edited: source prompt from k={k}", 10000, False)
+    plain = ksampler(
+        (2580, 380), source, noisy, f"Unedited: source prompt from k={k}", 10000, False
+    )
+    decoded = []
+    for y, latent in ((380, plain), (0, edited)):
+        dec = g.node("VAEDecode", (2940, y), size=(220, 60))
+        g.connect(latent, 0, dec, "samples")
+        g.connect(ckpt, "VAE", dec, "vae")
+        decoded.append(dec)
+    stitch = g.node(
+        "ImageStitch",
+        (3200, 180),
+        {"direction": "right", "spacing_width": 8},
+        title="Unedited | edited",
+        size=(300, 180),
+    )
+    g.connect(decoded[0], 0, stitch, "image1")
+    g.connect(decoded[1], 0, stitch, "image2")
+    save = g.node(
+        "SaveImage",
+        (3540, 0),
+        {"filename_prefix": "latent_svd/photo_edit"},
+        title="Re-generated from step k (left) | edited (right)",
+        size=(520, 360),
+    )
+    g.connect(stitch, 0, save, "images")
+    g.note(
+        "Edits a photo you already have (Load Image: pick it, ideally at the model's size, "
+        "512 px for SD 2.1). The photo is encoded, noise is added up to the level of step "
+        "k (AddNoise with the scheduler's sigmas from k on: plain img2img at step k), and "
+        "from there the target prompt runs to k + delta. Both latents are decomposed, the "
+        "attribute is learned from this pair and applied; sampling continues from k with "
+        "the SOURCE prompt. Left: the photo re-generated from step k without the edit; "
+        "right: the edit.",
+        (0, 740),
+        (760, 200),
+        "What this workflow does",
+    )
+    g.note(
+        "Enter steps, the edit step k and delta ONCE in 'Edit Steps': every sampler, the "
+        "scheduler and SplitSigmas take them from there. Small k keeps more of the photo "
+        "(less noise is added) but leaves less room for the edit; large k edits more "
+        "freely and keeps less. delta must be > 0 here (the target prompt runs k -> k + "
+        "delta). Describe the photo in the source prompt.",
+        (800, 560),
+        (600, 170),
+        "Edit step k and delta",
+    )
+    g.note(
+        "To use a saved attribute instead of learning one from this photo, replace 'Learn "
+        "Attribute from Pair' by 'Load Singular Value Attribute'. strength: 0 = the photo "
+        "re-generated from step k (identical to the left image), 1 = the learned edit, "
+        "negative = the opposite attribute.",
+        (2220, 300),
+        (340, 200),
+        "Learn or load",
+    )
+
+
 WORKFLOWS = {
     "learn_attribute_from_prompt_pair": lambda g: learn_workflow(g, SD21, 512, "smile_sd21"),
     "apply_saved_attribute": lambda g: apply_workflow(g, SD21, 512, "smile_sd21"),
     "explore_singular_values": lambda g: explore_workflow(g, SD21, 512),
     "analysis_figures": lambda g: analysis_workflow(g, SD21, 512),
     "learn_attribute_from_prompt_pair_sdxl": lambda g: learn_workflow(g, SDXL, 1024, "smile_sdxl"),
+    "edit_photo_with_attribute": lambda g: photo_workflow(g, SD21),
 }
 
 
 def build_all(specs: dict[str, NodeSpec], out_dir: Path = OUT_DIR) -> dict[str, Path]:
     out_dir.mkdir(exist_ok=True)
-    provided = set(SPECS) | {"smile_sd21.safetensors", "smile_sdxl.safetensors"}
+    provided = set(SPECS) | {"smile_sd21.safetensors", "smile_sdxl.safetensors", PHOTO}
     written = {}
     for name, make in WORKFLOWS.items():
         g = Graph(specs)
@@ -771,7 +954,11 @@ def main() -> None:
     if paths is None:
         raise SystemExit("source $LSE_CACHE/env.sh first (COMFYUI_PATH is not set)")
     tmp = Path(tempfile.mkdtemp(prefix="lse-build-wf-"))
-    server = start_server(make_base_directory(tmp), paths)
+    base = make_base_directory(tmp)
+    shipped = paths.comfyui / "input" / PHOTO  # ComfyUI's own example photo, for the thumbnail
+    if shipped.is_file():
+        shutil.copyfile(shipped, base / "input" / PHOTO)
+    server = start_server(base, paths)
     try:
         specs = node_specs(server.object_info())
         written = build_all(specs)

@@ -4,7 +4,8 @@ UI format (what the canvas saves, `version: 0.4`): `nodes` with `inputs` (socket
 entry per widget with `widget: {name}`), `outputs`, `widgets_values` by position; `links` as
 `[id, origin_id, origin_slot, target_id, target_slot, type]`. An INT widget named seed/noise_seed
 (or declaring `control_after_generate`) is followed in `widgets_values` by its hidden
-"control after generate" value, as the frontend (1.32.9) does.
+"control after generate" value, as the frontend (1.32.9) does; an image-upload COMBO (LoadImage)
+by its upload button's value, "image".
 
 API format (what POST /prompt executes): `{id: {class_type, inputs, _meta}}`.
 Pure Python: no ComfyUI import; node definitions come from a live server's /object_info.
@@ -19,6 +20,7 @@ from typing import Any
 
 WIDGET_TYPES = frozenset({"INT", "FLOAT", "STRING", "BOOLEAN", "COMBO"})
 CONTROL_VALUES = ("fixed", "increment", "decrement", "randomize")
+UPLOAD_VALUE = "image"  # what the frontend saves for LoadImage's upload button
 # Frontend-only nodes: never sent to the server.
 FRONTEND_ONLY = frozenset({"Note", "MarkdownNote"})
 PACK_MODULE = "custom_nodes.latent-svd-edit"
@@ -32,6 +34,12 @@ class WidgetSpec:
     choices: tuple[Any, ...] | None  # COMBO only
     control: bool  # followed by a hidden control_after_generate value
     required: bool
+    upload: bool = False  # an image-upload combo, followed by the upload button's value
+
+    @property
+    def slots(self) -> int:
+        """How many widgets_values entries the widget takes."""
+        return 1 + self.control + self.upload
 
 
 @dataclass(frozen=True)
@@ -53,7 +61,7 @@ class NodeSpec:
 
     @property
     def widget_value_count(self) -> int:
-        return sum(2 if w.control else 1 for w in self.widgets)
+        return sum(w.slots for w in self.widgets)
 
     @property
     def is_core(self) -> bool:
@@ -91,7 +99,15 @@ def node_spec(node_type: str, info: Mapping[str, Any]) -> NodeSpec:
                     opts.get("control_after_generate", name in ("seed", "noise_seed"))
                 )
                 widgets.append(
-                    WidgetSpec(name, kind, opts, choices, control, section == "required")
+                    WidgetSpec(
+                        name,
+                        kind,
+                        opts,
+                        choices,
+                        control,
+                        section == "required",
+                        bool(opts.get("image_upload")),
+                    )
                 )
             else:
                 sockets.append(SocketSpec(name, kind, section == "required"))
@@ -121,7 +137,7 @@ def widget_map(node: Mapping[str, Any], spec: NodeSpec) -> dict[str, Any]:
     for w in spec.widgets:
         if i < len(values):
             out[w.name] = values[i]
-        i += 2 if w.control else 1
+        i += w.slots
     return out
 
 
@@ -132,7 +148,7 @@ def set_widget(node: dict[str, Any], spec: NodeSpec, name: str, value: Any) -> N
         if w.name == name:
             node["widgets_values"][i] = value
             return
-        i += 2 if w.control else 1
+        i += w.slots
     raise KeyError(f"{spec.type} has no widget {name!r}")
 
 
@@ -298,7 +314,9 @@ def _check_node(n: Mapping[str, Any], spec: NodeSpec, files: set[str]) -> list[s
             problems.append(
                 f"{w.name}'s control value {values[i + 1]!r} is not one of {CONTROL_VALUES}"
             )
-        i += 2 if w.control else 1
+        if w.upload and values[i + 1] != UPLOAD_VALUE:
+            problems.append(f"{w.name}'s upload value {values[i + 1]!r} is not {UPLOAD_VALUE!r}")
+        i += w.slots
     return problems
 
 

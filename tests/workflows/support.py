@@ -7,6 +7,8 @@ What the run tests change in a shipped workflow (and nothing else), to fit a 2-c
     stays "to the end", and the distinct inner steps of the workflow (e.g. k = 9, k + delta = 12)
     become 1, 2, ... in order, so 0 < k < k + delta < steps still holds
   - LearnAttributeFromPair: steps (training steps) -> at most REDUCED_TRAIN_STEPS
+  - SingularEditSteps: steps -> REDUCED_STEPS, edit_step and delta mapped like the samplers'
+A LoadImage's file is written into the server's input folder by the test (`write_photo`).
 """
 
 from __future__ import annotations
@@ -49,13 +51,19 @@ def runnable_in_ci(path: Path) -> bool:
     return checkpoints_of(load_workflow(path)) <= CI_CHECKPOINTS
 
 
-def _inner_steps(wf: dict[str, Any], spec: NodeSpec) -> dict[int, int]:
+def _inner_steps(
+    wf: dict[str, Any], spec: NodeSpec, plan_spec: NodeSpec | None = None
+) -> dict[int, int]:
     """Distinct edit steps strictly inside the schedule -> 1, 2, ... (their order kept)."""
     inner: set[int] = set()
     for node in wf["nodes"]:
         if node["type"] == "KSamplerAdvanced":
             w = widget_map(node, spec)
             inner |= {v for v in (w["start_at_step"], w["end_at_step"]) if 0 < v < w["steps"]}
+        elif node["type"] == "SingularEditSteps" and plan_spec is not None:
+            w = widget_map(node, plan_spec)
+            k, target = w["edit_step"], w["edit_step"] + w["delta"]
+            inner |= {v for v in (k, target) if 0 < v < w["steps"]}
     if len(inner) >= REDUCED_STEPS:
         raise ValueError(f"{len(inner)} distinct edit steps do not fit {REDUCED_STEPS} steps")
     return {v: i + 1 for i, v in enumerate(sorted(inner))}
@@ -65,7 +73,7 @@ def reduce_workflow(wf: dict[str, Any], specs: dict[str, NodeSpec]) -> dict[str,
     """A copy with only the size/steps widgets listed in this module's docstring reduced."""
     out = copy.deepcopy(wf)
     ksampler = specs["KSamplerAdvanced"]
-    inner = _inner_steps(out, ksampler)
+    inner = _inner_steps(out, ksampler, specs.get("SingularEditSteps"))
     for node in out["nodes"]:
         spec = specs.get(node["type"])
         if spec is None:
@@ -81,7 +89,43 @@ def reduce_workflow(wf: dict[str, Any], specs: dict[str, NodeSpec]) -> dict[str,
                 set_widget(node, spec, key, inner.get(w[key], w[key]))
         elif node["type"] == "LearnAttributeFromPair":
             set_widget(node, spec, "steps", min(w["steps"], REDUCED_TRAIN_STEPS))
+        elif node["type"] == "SingularEditSteps":
+            k = inner.get(w["edit_step"], w["edit_step"])
+            target = inner.get(w["edit_step"] + w["delta"], w["edit_step"] + w["delta"])
+            set_widget(node, spec, "steps", REDUCED_STEPS)
+            set_widget(node, spec, "edit_step", k)
+            set_widget(node, spec, "delta", target - k)
     return out
+
+
+def photos_of(wf: dict[str, Any]) -> set[str]:
+    """The files the workflow's LoadImage nodes open."""
+    return {n["widgets_values"][0] for n in wf["nodes"] if n["type"] == "LoadImage"}
+
+
+def write_photo(path: Path, size: int = REDUCED_SIZE, seed: int = 0) -> Path:
+    """A real PNG: a drawn face (skin-coloured oval, eyes, brows, mouth) on a coloured
+    background with a little texture, so the VAE encodes something image-like."""
+    import numpy as np  # noqa: PLC0415
+    from PIL import Image, ImageDraw  # noqa: PLC0415
+
+    rng = np.random.default_rng(seed)
+    bg = tuple(int(v) for v in rng.integers(60, 200, 3))
+    im = Image.new("RGB", (size, size), bg)
+    d = ImageDraw.Draw(im)
+    s = size / 128
+    line = max(1, int(2 * s))
+    d.ellipse([34 * s, 20 * s, 94 * s, 104 * s], fill=(224, 180, 150))
+    for x in (50, 78):
+        d.ellipse([(x - 6) * s, 50 * s, (x + 6) * s, 58 * s], fill=(250, 250, 250))
+        d.ellipse([(x - 3) * s, 51 * s, (x + 3) * s, 57 * s], fill=(60, 40, 30))
+        d.line([(x - 8) * s, 44 * s, (x + 8) * s, 43 * s], fill=(70, 50, 40), width=line)
+    d.line([64 * s, 60 * s, 61 * s, 76 * s], fill=(190, 140, 120), width=line)
+    d.arc([50 * s, 74 * s, 78 * s, 92 * s], 20, 160, fill=(150, 60, 60), width=max(1, int(3 * s)))
+    arr = np.asarray(im, dtype=np.float32) + rng.normal(0, 4, (size, size, 3))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(arr.clip(0, 255).astype(np.uint8)).save(path, format="PNG")
+    return path
 
 
 @dataclass(frozen=True)
@@ -108,8 +152,14 @@ class WorkflowRunner:
     def attribute_dir(self) -> Path:
         return self.server.base_dir / "models" / "svd_attributes"
 
+    def write_photos(self, wf: dict[str, Any]) -> None:
+        """Write a real PNG under every name a LoadImage of the workflow opens."""
+        for name in photos_of(wf):
+            write_photo(self.server.base_dir / "input" / name)
+
     def _ensure_inputs(self, wf: dict[str, Any]) -> None:
         """Run the workflow that saves an attribute file this one loads, if it is missing."""
+        self.write_photos(wf)
         for node in wf["nodes"]:
             if node["type"] != "LoadSingularAttribute":
                 continue

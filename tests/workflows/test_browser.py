@@ -75,6 +75,7 @@ def test_workflow_loads_converts_and_queues(
 ) -> None:
     wf = load_workflow(path)
     specs = workflow_runner.specs
+    workflow_runner.write_photos(wf)  # a LoadImage's file exists before the canvas opens it
     loaded = _load(page, wf, path.stem)
     assert loaded["missing"] == [], f"missing node types in the web UI: {loaded['missing']}"
     assert set(loaded["erroring"]) <= FILE_LOADERS, f"nodes with errors: {loaded['erroring']}"

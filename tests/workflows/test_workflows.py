@@ -20,6 +20,7 @@ from workflows.support import (
     WorkflowRunner,
     checkpoints_of,
     load_workflow,
+    photos_of,
     reduce_workflow,
     runnable_in_ci,
 )
@@ -32,6 +33,7 @@ EXPECTED = {
     "explore_singular_values": "v2-1_512-ema-pruned.safetensors",
     "analysis_figures": "v2-1_512-ema-pruned.safetensors",
     "learn_attribute_from_prompt_pair_sdxl": "sd_xl_base_1.0.safetensors",
+    "edit_photo_with_attribute": "v2-1_512-ema-pruned.safetensors",
 }
 NATIVE = {"v2-1_512-ema-pruned.safetensors": 512, "sd_xl_base_1.0.safetensors": 1024}
 PAPER = {"steps": 30, "k": 9, "delta": 3}
@@ -60,7 +62,7 @@ def test_the_issue_workflows_are_shipped() -> None:
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=_ids(WORKFLOW_FILES))
 def test_workflow_is_a_valid_ui_graph(path: Path, specs: dict[str, NodeSpec]) -> None:
     wf = load_workflow(path)
-    provided = set(SPECS) | _saved_attribute_files()
+    provided = set(SPECS) | _saved_attribute_files() | photos_of(wf)
     assert validate_ui_workflow(wf, specs, provided) == []
     types = {n["type"] for n in wf["nodes"]}
     assert types & FRONTEND_ONLY, "every example explains its knobs in Note nodes"
@@ -129,6 +131,9 @@ def test_reduction_changes_only_size_and_steps(specs: dict[str, NodeSpec]) -> No
         ("KSamplerAdvanced", "start_at_step"),
         ("KSamplerAdvanced", "end_at_step"),
         ("LearnAttributeFromPair", "steps"),
+        ("SingularEditSteps", "steps"),
+        ("SingularEditSteps", "edit_step"),
+        ("SingularEditSteps", "delta"),
     }
     for path in WORKFLOW_FILES:
         wf = load_workflow(path)

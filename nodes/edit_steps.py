@@ -1,0 +1,99 @@
+"""The edit's step arithmetic in one place: N steps, edit step k and offset delta -> the step
+numbers every sampler of the method needs (k, k + delta, N). ComfyUI 0.3.75 has no integer
+math node, and three samplers whose step fields must agree by hand is the method's most
+common wiring mistake; the blueprints enter the numbers once here."""
+
+from __future__ import annotations
+
+from comfy_api.latest import io
+
+from .common import run_or_explain
+from .types import CATEGORY
+
+EDIT_STEPS = "Edit Steps (singular value edit)"
+MAX_STEPS = 10_000
+
+
+def plan_edit_steps(steps: int, edit_step: int, delta: int) -> tuple[int, int, int]:
+    """(steps, k, k + delta) after checking 0 < k < steps and 0 < k + delta <= steps.
+
+    Raises ValueError in words (what is wrong, what to change) otherwise.
+    """
+    if not 0 < edit_step < steps:
+        raise ValueError(
+            f"edit_step {edit_step} must lie strictly between 0 and steps ({steps}): the edit "
+            f"happens after k denoising steps and sampling continues from there. The paper's "
+            f"choice is about 0.3 x steps (here {max(1, round(0.3 * steps))})."
+        )
+    target = edit_step + delta
+    if not 0 < target <= steps:
+        raise ValueError(
+            f"edit_step + delta = {edit_step} + {delta} = {target} must lie in 1..{steps} "
+            "(the target sampler stops there); make delta smaller in size."
+        )
+    return steps, edit_step, target
+
+
+class SingularEditSteps(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="SingularEditSteps",
+            display_name=EDIT_STEPS,
+            category=CATEGORY,
+            description="Enter the number of steps, the edit step k and the target offset "
+            "delta once; connect the outputs to the samplers' step fields (steps, end_at_step "
+            "/ start_at_step = k, the target's end_at_step = k + delta) and to SplitSigmas "
+            "(step = k) so they always agree.",
+            inputs=[
+                io.Int.Input(
+                    "steps",
+                    default=30,
+                    min=2,
+                    max=MAX_STEPS,
+                    tooltip="Denoising steps of the whole generation (N).",
+                ),
+                io.Int.Input(
+                    "edit_step",
+                    default=9,
+                    min=1,
+                    max=MAX_STEPS,
+                    tooltip="k: the edit happens after k of the N steps (about "
+                    "0.3 N = 0.7T of forward time in the paper).",
+                ),
+                io.Int.Input(
+                    "delta",
+                    default=3,
+                    min=-MAX_STEPS,
+                    max=MAX_STEPS,
+                    tooltip="The target latent is taken at step k + delta (a little "
+                    "cleaner when positive). Editing a photo needs delta > 0: the "
+                    "target prompt runs from k to k + delta.",
+                ),
+            ],
+            outputs=[
+                io.Int.Output(
+                    "steps_out",
+                    display_name="steps",
+                    tooltip="N, for every sampler's 'steps' and the scheduler.",
+                ),
+                io.Int.Output(
+                    "edit_step_out",
+                    display_name="edit_step",
+                    tooltip="k: the source sampler's end_at_step, the "
+                    "continuation's start_at_step, SplitSigmas' step.",
+                ),
+                io.Int.Output(
+                    "target_step",
+                    display_name="target_step",
+                    tooltip="k + delta: the target sampler's end_at_step.",
+                ),
+            ],
+        )
+
+    @classmethod
+    def execute(cls, steps: int, edit_step: int, delta: int) -> io.NodeOutput:
+        plan = run_or_explain(
+            EDIT_STEPS, lambda: plan_edit_steps(int(steps), int(edit_step), int(delta))
+        )
+        return io.NodeOutput(*plan)
