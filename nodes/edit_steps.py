@@ -8,6 +8,7 @@ from __future__ import annotations
 from comfy_api.latest import io
 
 from .common import run_or_explain
+from .compat import search_aliases
 from .types import CATEGORY
 
 EDIT_STEPS = "Edit Steps (singular value edit)"
@@ -41,6 +42,7 @@ class SingularEditSteps(io.ComfyNode):
             node_id="SingularEditSteps",
             display_name=EDIT_STEPS,
             category=CATEGORY,
+            **search_aliases("edit step", "step arithmetic"),
             description="Enter the number of steps, the edit step k and the target offset "
             "delta once; connect the outputs to the samplers' step fields (steps, end_at_step "
             "/ start_at_step = k, the target's end_at_step = k + delta) and to SplitSigmas "
