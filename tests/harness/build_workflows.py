@@ -33,6 +33,10 @@ from harness.workflow_format import (  # noqa: E402
 OUT_DIR = REPO_ROOT / "example_workflows"
 SD21 = "v2-1_512-ema-pruned.safetensors"
 SDXL = "sd_xl_base_1.0.safetensors"
+# Newer frontends fold inputs a node marks advanced (0.33 marks KSamplerAdvanced's step and noise
+# fields so, exactly where the method's k and k + delta live); the node's own flag keeps them
+# shown when a file loads.
+SHOW_ADVANCED = frozenset({"KSamplerAdvanced"})
 NOTE_COLOR = {"color": "#432", "bgcolor": "#653"}
 SOURCE_PROMPT = "a photo of a person, portrait, natural light"
 TARGET_PROMPT = "a photo of a smiling person, portrait, natural light"
@@ -54,7 +58,6 @@ class Graph:
         widgets: dict[str, Any] | None = None,
         title: str | None = None,
         size: tuple[float, float] = (320, 160),
-        show_advanced: bool = False,
     ) -> int:
         spec = self.specs[type_]
         widgets = dict(widgets or {})
@@ -110,9 +113,7 @@ class Graph:
         }
         if title:
             entry["title"] = title
-        if show_advanced:
-            # Newer frontends fold inputs a node marks advanced (0.33 marks KSamplerAdvanced's
-            # step and noise fields so); the node's own flag keeps them shown on load.
+        if type_ in SHOW_ADVANCED:
             entry["showAdvanced"] = True
         self.nodes.append(entry)
         return node_id
@@ -264,7 +265,6 @@ def sampler(
         },
         title=title,
         size=(320, 330),
-        show_advanced=True,
     )
     g.connect(b.ckpt, "MODEL", node, "model")
     g.connect(positive, 0, node, "positive")
