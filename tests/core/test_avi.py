@@ -228,8 +228,8 @@ def test_branched_mode_adds_the_edit_between_the_branches(gen, structured):
     with pytest.raises(SVDEditError, match="source_branch needs its target"):
         apply_attribute(decompose(x), att, None, 1.0, source_branch=sxs)
     with pytest.raises(SVDEditError, match="source_branch"):
-        apply_attribute(decompose(x), att, szt, 1.0,
-                        source_branch=decompose(torch.randn(2, 4, 16, 12, generator=gen)))
+        other = decompose(torch.randn(2, 4, 16, 12, generator=gen))
+        apply_attribute(decompose(x), att, szt, 1.0, source_branch=other)
     with pytest.raises(SVDEditError, match="pair_mode"):
         learn_attribute(decompose(xs), decompose(zt), AVIConfig(steps=1), pair_mode="other")
 
@@ -331,8 +331,8 @@ def test_shape_errors(gen):
     tgt = decompose(torch.randn(1, 4, 24, 24, generator=gen))
     assert apply_attribute(other, att, tgt).shape == (1, 4, 24, 24)
     with pytest.raises(SVDEditError, match="rank"):
-        apply_attribute(decompose(torch.randn(1, 4, 16, 16, generator=gen), rank=4), att,
-                        reuse="stored_target")
+        low = decompose(torch.randn(1, 4, 16, 16, generator=gen), rank=4)
+        apply_attribute(low, att, reuse="stored_target")
     with pytest.raises(SVDEditError, match="LatentSVD"):
         apply_attribute(torch.randn(1, 4, 16, 16), att)  # type: ignore[arg-type]
     with pytest.raises(SVDEditError, match="finite"):
