@@ -90,15 +90,15 @@ def test_learn_reports_progress_and_a_loss_curve(comfy_runtime: ComfyRuntime) ->
     assert len(learn_events) >= 5
 
 
-def test_apply_without_target_uses_stored_components(comfy_runtime: ComfyRuntime,
-                                                     strength_one: PromptResult) -> None:
+def test_apply_without_target_adds_the_mean_edit(comfy_runtime: ComfyRuntime,
+                                                 strength_one: PromptResult) -> None:
     settings = dataclasses.replace(SETTINGS, use_target_when_applying=False)
     result = _run(comfy_runtime, settings, IDS.recompose)
     edited = result.output(IDS.recompose)[0]["samples"]
     source = result.output(IDS.source_sampler)[0]["samples"]
     assert torch.isfinite(edited).all()
     assert _rel(edited, source) > 1e-3
-    # Same image as training: the stored target components are this image's own target's.
+    # Same image as the one training pair: the mean edit is this image's own learned edit.
     with_target = strength_one.output(IDS.recompose)[0]["samples"]
     assert _rel(edited, with_target) < 1e-4
 
