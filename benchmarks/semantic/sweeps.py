@@ -275,15 +275,20 @@ def run(n_main: int, n_sweep: int, log: Callable[[str], None], only: set[str] | 
         return bed._memo(("switch", k, n, tuple(tok.tolist()), what),
                          lambda: bed.outcome(k, n, bed.x(k, False, n), judge, tok))
 
-    def row(edit_key: str, method: str, k: int, d: int, ks: int, pairs: int, n: int,
-            extra: dict | None = None) -> dict:
+    def row(edit_key: str, method: str, k: int, d: int, ks: int, pairs: int, n: int) -> dict:
+        # The sweeps share their default row (k 6, ks 4, 16 pairs): computed once.
+        return bed._memo(("row", edit_key, method, k, d, ks, pairs, n),
+                         lambda: new_row(edit_key, method, k, d, ks, pairs, n))
+
+    def new_row(edit_key: str, method: str, k: int, d: int, ks: int, pairs: int,
+                n: int) -> dict:
         e = EDIT[edit_key]
         judge = judge_edit([e])
         sw = switch(k, n, e.target_tokens, judge, edit_key)
         t0 = time.time()
         c = bed.curve(k, n, bed.edit_fn(edit_key, method, k, d, ks, pairs, n), judge)
         r = {"edit": edit_key, "method": method, "k": k, "delta": d, "ks": ks, "pairs": pairs,
-             "seeds": n, **(extra or {}), **matched(c, sw, gen)}
+             "seeds": n, **matched(c, sw, gen)}
         log(f"  {edit_key:8s} {method:24s} k={k} d={d} ks={ks} pairs={pairs}: "
             f"id@90 {r['identity_at_90']:.3f} (s={r['strength_at_90']:.2f}) vs switch "
             f"{r['switch_identity']:.3f} [{time.time() - t0:.0f}s]")
@@ -406,7 +411,8 @@ def fmt_rows(rows: list[dict], keys: Sequence[str]) -> list[str]:
 
 def render(res: dict) -> str:
     m = res["meta"]
-    out = [f"Run: {m['date']}, {m['machine']}, {m['seconds']:.0f} s wall, load average "
+    cpu = f" ({m['cpu_seconds']:.0f} s CPU)" if "cpu_seconds" in m else ""
+    out = [f"Run: {m['date']}, {m['machine']}, {m['seconds']:.0f} s wall{cpu}, load average "
            f"{m['load_before']} before / {m['load_after']} after, {res['finishes']} denoising "
            f"runs to the end. Defaults of every sweep: k = {BASE_K} of 20, ks = kt = {BASE_KS}, "
            f"{BASE_PAIRS} training pairs, delta {BASE_DELTA} for the branched modes, delta 0 for "
@@ -480,6 +486,8 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{platform.machine()} CPU, 1 torch thread",
         "seconds": round(time.time() - start, 1),
+        # CPU time of this process: what the wall time would be on an otherwise idle core.
+        "cpu_seconds": round(time.process_time(), 1),
         "load_before": load_before,
         "load_after": " ".join(f"{v:.2f}" for v in __import__("os").getloadavg()),
     }
