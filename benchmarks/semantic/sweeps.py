@@ -91,6 +91,20 @@ def interpolate(succ: torch.Tensor, ident: torch.Tensor, level: float) -> torch.
     return out
 
 
+def at_level(points: list, level: float) -> float:
+    """Identity where the mean curve ``points`` [(strength, success, identity)] first reaches
+    ``level`` (a point estimate, no interval); NaN when it never does."""
+    succ = torch.tensor([[p[1] for p in points]], dtype=torch.float64)
+    ident = torch.tensor([[p[2] for p in points]], dtype=torch.float64)
+    return interpolate(succ, ident, level)[0].item()
+
+
+def derive(r: dict) -> None:
+    """Fields computed from a row's points: identity at the prompt switch's own success."""
+    if "points" in r and "switch_success" in r:
+        r["identity_at_switch_success"] = at_level(r["points"], r["switch_success"] - 1e-9)
+
+
 def matched(curve: Curve, switch: tuple[torch.Tensor, torch.Tensor] | None,
             gen: torch.Generator) -> dict:
     """Identity at 90 % success, its strength, and the paired bootstrap against the switch."""
@@ -121,6 +135,7 @@ def matched(curve: Curve, switch: tuple[torch.Tensor, torch.Tensor] | None,
             q = torch.quantile(good, torch.tensor([0.025, 0.975], dtype=good.dtype))
             out["diff_ci"] = q.tolist()
         out["bootstrap_not_reached"] = round(1 - good.numel() / BOOTSTRAP, 3)
+        derive(out)
     return out
 
 
@@ -399,12 +414,13 @@ def diff_cell(r: dict) -> str:
 
 def fmt_rows(rows: list[dict], keys: Sequence[str]) -> list[str]:
     head = [*keys, "switch success / identity", "identity at 90 % success", "strength at 90 %",
-            "identity - switch [95 % CI]", "seeds"]
+            "identity - switch [95 % CI]", "identity at the switch's success", "seeds"]
     lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for r in rows:
         cells = [str(r[k]) for k in keys]
         cells += [f"{pct(r['switch_success'])} / {pct(r['switch_identity'])}",
-                  pct(r["identity_at_90"]), strength_cell(r), diff_cell(r), str(r["seeds"])]
+                  pct(r["identity_at_90"]), strength_cell(r), diff_cell(r),
+                  pct(r.get("identity_at_switch_success", float("nan"))), str(r["seeds"])]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -442,15 +458,18 @@ def render(res: dict) -> str:
     if "two" in res:
         out += ["#### 6. Two attributes at once: smile and glasses (success = both shown)", "",
                 "| method | success | identity (other 5) | identity at 90 % success | "
-                "strength at 90 % (both) | identity - switch [95 % CI] | seeds |",
-                "|---" * 7 + "|"]
+                "strength at 90 % (both) | identity - switch [95 % CI] | identity at the "
+                "switch's success | seeds |",
+                "|---" * 8 + "|"]
         for r in res["two"]:
             if "points" not in r:
                 out.append(f"| {r['method']} | {pct(r['success'])} | {pct(r['identity'])} | | "
-                           f"| | {r['seeds']} |")
+                           f"| | | {r['seeds']} |")
             else:
                 out.append(f"| {r['method']} | | | {pct(r['identity_at_90'])} | "
-                           f"{strength_cell(r)} | {diff_cell(r)} | {r['seeds']} |")
+                           f"{strength_cell(r)} | {diff_cell(r)} | "
+                           f"{pct(r.get('identity_at_switch_success', float('nan')))} | "
+                           f"{r['seeds']} |")
         out.append("")
     return "\n".join(out)
 
@@ -472,7 +491,17 @@ def main() -> None:
     ap.add_argument("--sweep-seeds", type=int, default=64, help="held-out seeds of tables 2-6")
     ap.add_argument("--only", nargs="*", help="delta k ks pairs negative two")
     ap.add_argument("--quick", action="store_true", help="16/8 seeds, prints, writes nothing")
+    ap.add_argument("--render-only", action="store_true",
+                    help="recompute the derived columns from sweeps.json and rewrite the tables")
     args = ap.parse_args()
+    if args.render_only:
+        res = json.loads(RESULTS.read_text())
+        for rows in res.values():
+            for r in rows if isinstance(rows, list) else ():
+                derive(r)
+        RESULTS.write_text(json.dumps(res, indent=1))
+        write_readme(render(res))
+        return
     torch.set_num_threads(1)
     n_main, n_sweep = (16, 8) if args.quick else (args.seeds, args.sweep_seeds)
     load_before = " ".join(f"{v:.2f}" for v in __import__("os").getloadavg())
