@@ -39,7 +39,8 @@ class LearnAttributeFromPair(io.ComfyNode):
             "or, noise-matched, both prompts continued from the same step-k latent for delta "
             "steps). "
             "Shows the loss curve against the exact optimum. A batch of pairs trains one "
-            "attribute.",
+            "attribute, which also stores its mean edit over the pairs (what Apply adds "
+            "without a target; learn it from 16 or more pairs for that).",
             inputs=[
                 LatentSVDType.Input(
                     "source",
