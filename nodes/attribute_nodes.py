@@ -44,10 +44,14 @@ class LearnAttributeFromPair(io.ComfyNode):
             **search_aliases("learn attribute", "prompt pair", "concept"),
             description="Attribute Vector Integration: trains a small predictor that turns the "
             "source latent's singular components into the target's attribute (e.g. 'a photo of "
-            "a person' at step k -> 'a photo of a smiling person' at step k + delta, same seed). "
+            "a person' at step k -> 'a photo of a smiling person' at step k + delta, same seed; "
+            "or, noise-matched, both prompts continued from the same step-k latent for delta "
+            "steps). "
             "Shows the loss curve against the exact optimum. A batch of pairs trains one "
-            "attribute. The source and target prompt texts feeding the two samplers are "
-            "recorded in the attribute when the graph has them.",
+            "attribute, which also stores its mean edit over the pairs (what Apply adds "
+            "without a target; learn it from 16 or more pairs for that). The source and "
+            "target prompt texts feeding the two samplers are recorded in the attribute "
+            "when the graph has them.",
             # The running prompt and this node's id: the source of the prompt texts.
             hidden=[io.Hidden.prompt, io.Hidden.unique_id],
             inputs=[
@@ -230,8 +234,11 @@ class ApplySingularEdit(io.ComfyNode):
             category=CATEGORY,
             **search_aliases("apply attribute", "edit latent", "attribute strength"),
             description="Edits a latent with a learned attribute: edited = x + strength * "
-            "(y - x), where y is the predictor's output on this latent's singular components "
-            "and the target's. Strength 0 leaves the latent unchanged; negative pushes away.",
+            "edit. With a target: edit = y - x, y the predictor's output on this latent's "
+            "singular components and the target's (the paper). With target and source_branch "
+            "(noise-matched): edit = y - x_s between the two branches, added to this latent. "
+            "With neither: the attribute's stored mean edit (no target run). Strength 0 leaves "
+            "the latent unchanged; negative pushes away. Two of these in a row add both edits.",
             inputs=[
                 LatentSVDType.Input(
                     "latent_svd",
@@ -254,9 +261,19 @@ class ApplySingularEdit(io.ComfyNode):
                     "target",
                     optional=True,
                     tooltip="Optional: decomposition of this image's own target latent "
-                    "(target prompt, same seed, step k + delta). Without it the attribute's "
-                    "stored target components are used (only when the latent size matches "
-                    "training).",
+                    "(target prompt, same seed, step k + delta; with source_branch: the target "
+                    "prompt continued from this latent for delta steps). Without it the "
+                    "attribute's stored mean edit is added (older attribute files: its stored "
+                    "target components); both only at the latent size of training.",
+                ),
+                LatentSVDType.Input(
+                    "source_branch",
+                    optional=True,
+                    tooltip="Optional, with target: decomposition of the source prompt "
+                    "continued from this latent for the same delta steps. The edit is then "
+                    "taken between the two branches (same noise level, so only the attribute "
+                    "differs) and added to this latent. Learn the attribute from such branch "
+                    "pairs too.",
                 ),
             ],
             outputs=[
@@ -275,11 +292,20 @@ class ApplySingularEdit(io.ComfyNode):
         attribute: object,
         strength: float,
         target: SingularLatent | None = None,
+        source_branch: SingularLatent | None = None,
     ) -> io.NodeOutput:
         value = as_singular(APPLY, latent_svd)
         attr = as_attribute(APPLY, attribute)
         tgt = None if target is None else as_singular(APPLY, target, "target").svd
+        branch = (
+            None
+            if source_branch is None
+            else as_singular(APPLY, source_branch, "source_branch").svd
+        )
         edited = run_or_explain(
-            APPLY, lambda: apply_attribute(value.svd, attr, target=tgt, strength=float(strength))
+            APPLY,
+            lambda: apply_attribute(
+                value.svd, attr, target=tgt, strength=float(strength), source_branch=branch
+            ),
         )
         return io.NodeOutput(value.replace_svd(edited))

@@ -11,6 +11,9 @@ from .errors import SVDEditError
 from .predictor import PREDICTOR_KEYS, predictor_shapes
 from .validation import is_finite_number, is_integer
 
+#: Recorded ways of making the training pairs ("" = not recorded, as in version-1 files).
+PAIR_MODES = ("", "independent", "branched")
+
 
 # eq=False: field-wise == on tensors raises; identity equality and hashing are safe.
 @dataclass(frozen=True, eq=False)
@@ -34,6 +37,19 @@ class Attribute:
             ``final_loss / optimum_loss`` close to 1 means training converged.
         num_pairs: how many (source, target) pairs trained it.
         source_prompt, target_prompt, step, delta: optional provenance.
+        frames: ``T`` of video training latents, ``None`` for images.
+        mean_edit: ``[C, H, W]`` (video: ``[C, T, H, W]``) float32 or ``None``: the learned
+            edit ``y - x`` averaged over the training pairs, position by position.  Added to
+            a new latent (:func:`svd_core.apply_attribute` without a target) it edits at the
+            cost of the source run alone.  It is a latent-space direction of the model and
+            size it was learned on: it applies only to latents of the same model family
+            (same latent space), the same ``C, H, W`` (and ``T``) and about the same step
+            ``k`` (the ``step`` provenance); nothing else is checked or can be.  ``None`` in
+            files of format version 1.
+        pair_mode: how the pairs were made (provenance): ``"independent"`` (the paper's
+            target, sampled from step 0 to ``k + delta``), ``"branched"`` (source and target
+            both continued from the same ``x`` for ``delta`` steps; see
+            :func:`svd_core.apply_attribute`'s ``source_branch``) or ``""`` (not recorded).
     """
 
     name: str
@@ -56,6 +72,8 @@ class Attribute:
     step: int | None = None
     delta: int | None = None
     frames: int | None = field(default=None)
+    mean_edit: torch.Tensor | None = None
+    pair_mode: str = ""
 
     def __post_init__(self) -> None:
         check_attribute(self)
@@ -129,3 +147,7 @@ def check_attribute(a: Attribute) -> None:
     _tensor(a.target_S, "target_S", (*lead, kt))
     _tensor(a.target_Vh, "target_Vh", (*lead, kt, w))
     _tensor(a.loss_history, "loss_history", (a.config.steps,))
+    if a.mean_edit is not None:
+        _tensor(a.mean_edit, "mean_edit", (*lead, h, w))
+    if a.pair_mode not in PAIR_MODES:
+        raise SVDEditError(f"pair_mode must be one of {list(PAIR_MODES)}, got {a.pair_mode!r}.")

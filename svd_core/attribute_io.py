@@ -3,9 +3,14 @@
 Layout (format ``latent-svd-edit/attribute``, version :data:`FORMAT_VERSION`):
 
 - tensors (all float32): ``predictor.l1.weight`` ... ``predictor.l3.bias``, ``target.U``,
-  ``target.S``, ``target.Vh``, ``loss_history``;
+  ``target.S``, ``target.Vh``, ``loss_history``; since version 2 optionally ``mean_edit``
+  (``[C, H, W]`` or ``[C, T, H, W]``, the mean learned edit);
 - metadata (safetensors' string map): ``format``, ``format_version``, ``config`` (JSON of
-  :class:`AVIConfig`), ``attribute`` (JSON: name, C/H/W, ks/kt, frames, losses, provenance).
+  :class:`AVIConfig`), ``attribute`` (JSON: name, C/H/W, ks/kt, frames, losses, provenance;
+  since version 2 also ``pair_mode``).
+
+Version-1 files (no ``mean_edit``, no ``pair_mode``) still load: their attribute has
+``mean_edit=None`` and ``pair_mode=""``.
 
 Loading never unpickles anything and validates the whole file before building the
 :class:`Attribute`; every problem is reported as :class:`AttributeFileError`.
@@ -29,7 +34,7 @@ from .predictor import PREDICTOR_KEYS
 from .validation import is_integer
 
 FORMAT = "latent-svd-edit/attribute"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 #: Refuse larger headers before parsing them (a real header is a few kB).
 MAX_HEADER_BYTES = 1 << 20
@@ -37,7 +42,7 @@ MAX_HEADER_BYTES = 1 << 20
 MAX_FILE_BYTES = 256 << 20
 
 METADATA_KEYS = ("format", "format_version", "config", "attribute")
-ATTRIBUTE_FIELDS = (
+ATTRIBUTE_FIELDS_V1 = (
     "name",
     "channels",
     "height",
@@ -53,6 +58,8 @@ ATTRIBUTE_FIELDS = (
     "step",
     "delta",
 )
+#: The metadata fields of the current version.
+ATTRIBUTE_FIELDS = (*ATTRIBUTE_FIELDS_V1, "pair_mode")
 TENSOR_KEYS = (
     *(f"predictor.{k}" for k in PREDICTOR_KEYS),
     "target.U",
@@ -62,6 +69,8 @@ TENSOR_KEYS = (
 )
 #: Every tensor of an attribute file is float32 (F32): 4 bytes an element.
 F32_BYTES = 4
+#: Tensors a file may carry since version 2.
+OPTIONAL_TENSOR_KEYS = ("mean_edit",)
 
 
 def _json_dumps(obj: Any) -> str:
@@ -93,6 +102,8 @@ def save_attribute(attribute: Attribute, path: str | os.PathLike[str]) -> None:
     tensors["target.S"] = attribute.target_S.contiguous()
     tensors["target.Vh"] = attribute.target_Vh.contiguous()
     tensors["loss_history"] = attribute.loss_history.contiguous()
+    if attribute.mean_edit is not None:
+        tensors["mean_edit"] = attribute.mean_edit.contiguous()
     meta = {f: getattr(attribute, f) for f in ATTRIBUTE_FIELDS}
     metadata = {
         "format": FORMAT,
@@ -146,10 +157,11 @@ def _check_header(header: object, data_len: int) -> dict[str, str]:
         )
     names = set(header) - {"__metadata__"}
     missing = sorted(set(TENSOR_KEYS) - names)
-    extra = sorted(names - set(TENSOR_KEYS))
+    # Optional tensors are checked against the format version in _check_metadata.
+    extra = sorted(names - set(TENSOR_KEYS) - set(OPTIONAL_TENSOR_KEYS))
     if missing or extra:
         raise AttributeFileError(f"unexpected tensors: missing {missing}, unknown {extra}.")
-    for name in TENSOR_KEYS:
+    for name in sorted(names):
         entry = header[name]
         if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
             raise AttributeFileError(f"tensor {name!r} has a malformed header entry.")
@@ -205,7 +217,7 @@ def _read_header(raw: bytes) -> tuple[dict[str, str], int]:
     return _check_header(header, len(raw) - 8 - n), n
 
 
-def _check_metadata(meta: dict[str, str]) -> tuple[AVIConfig, dict[str, Any]]:
+def _check_metadata(meta: dict[str, str]) -> tuple[AVIConfig, dict[str, Any], int]:
     fmt = meta.get("format")
     if fmt != FORMAT:
         raise AttributeFileError(
@@ -236,13 +248,14 @@ def _check_metadata(meta: dict[str, str]) -> tuple[AVIConfig, dict[str, Any]]:
     info = _json_loads(meta["attribute"], "metadata 'attribute'")
     if not isinstance(info, dict):
         raise AttributeFileError("metadata 'attribute' must be a JSON object.")
-    extra = sorted(set(info) - set(ATTRIBUTE_FIELDS))
-    missing = sorted(set(ATTRIBUTE_FIELDS) - set(info))
+    fields = ATTRIBUTE_FIELDS_V1 if version == 1 else ATTRIBUTE_FIELDS
+    extra = sorted(set(info) - set(fields))
+    missing = sorted(set(fields) - set(info))
     if extra or missing:
         raise AttributeFileError(
             f"metadata 'attribute' fields: missing {missing}, unknown {extra}."
         )
-    return config, info
+    return config, info, version
 
 
 def _load(path: str) -> Attribute:
@@ -256,10 +269,12 @@ def _load(path: str) -> Attribute:
     with open(path, "rb") as f:
         raw = f.read(MAX_FILE_BYTES + 1)
     meta, _ = _read_header(raw)
-    config, info = _check_metadata(meta)
+    config, info, version = _check_metadata(meta)
     # The header is known to be sane; safetensors' own parser checks the rest (overlaps,
     # coverage) and never executes anything.
     tensors = st_load(raw)
+    if version == 1 and "mean_edit" in tensors:
+        raise AttributeFileError("a version-1 file cannot carry a 'mean_edit' tensor.")
     try:
         return Attribute(
             config=config,
@@ -268,6 +283,7 @@ def _load(path: str) -> Attribute:
             target_S=tensors["target.S"],
             target_Vh=tensors["target.Vh"],
             loss_history=tensors["loss_history"],
+            mean_edit=tensors.get("mean_edit"),
             **info,
         )
     except TypeError as exc:  # a field of the wrong JSON type hit a constructor

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
-from .attribute import Attribute
+from .attribute import PAIR_MODES, Attribute
 from .config import AVIConfig
 from .decomposition import LatentSVD, recompose, reconstruct
 from .errors import SVDEditError
@@ -29,7 +29,10 @@ from .validation import check_finite_number, is_integer
 ProgressFn = Callable[[int, int], None]
 
 #: Provenance keywords accepted by :func:`learn_attribute`.
-PROVENANCE_KEYS = ("source_prompt", "target_prompt", "step", "delta")
+PROVENANCE_KEYS = ("source_prompt", "target_prompt", "step", "delta", "pair_mode")
+
+#: How :func:`apply_attribute` edits a latent when no target is given.
+REUSE_MODES = ("mean_edit", "stored_target")
 
 #: At most this many progress callbacks per training run (a callback may be costly).
 PROGRESS_CALLS = 100
@@ -221,6 +224,10 @@ def _check_provenance(provenance: dict[str, object]) -> dict[str, object]:
         if v is not None and not is_integer(v):
             raise SVDEditError(f"{key} must be an integer or None, got {v!r}.")
         out[key] = v
+    mode = provenance.get("pair_mode", "")
+    if mode not in PAIR_MODES:
+        raise SVDEditError(f"pair_mode must be one of {list(PAIR_MODES)}, got {mode!r}.")
+    out["pair_mode"] = mode
     return out
 
 
@@ -243,11 +250,24 @@ def learn_attribute(
             steps, at least every 0.25 s, and at the end; an exception it raises stops
             training and propagates (how a node honours Cancel).
         name: label stored in the attribute.
-        **provenance: optional ``source_prompt``, ``target_prompt``, ``step``, ``delta``.
+        **provenance: optional ``source_prompt``, ``target_prompt``, ``step``, ``delta``,
+            ``pair_mode`` (``"independent"`` or ``"branched"``, see :data:`PAIR_MODES`).
+
+    Pair modes (what the caller passes; the training is the same):
+
+    - independent (the paper): ``source`` = ``x``, the source prompt sampled to step ``k``;
+      ``target`` = ``z``, the target prompt sampled from step 0 to ``k + delta``.  Most of
+      ``z - x`` is then the change of noise level over ``delta`` steps, not the attribute.
+    - branched (noise-matched): ``source`` = the source prompt continued from ``x`` for
+      ``delta`` steps, ``target`` = the target prompt continued from the same ``x`` for the
+      same steps.  Both sit at the same noise level, so their difference is the attribute;
+      apply with ``apply_attribute(x, attribute, target=..., source_branch=...)``.
 
     Returns:
         An :class:`Attribute` with float32 CPU tensors, the loss history, the final loss of
-        the stored predictor and the exact optimum of the same loss.
+        the stored predictor, the exact optimum of the same loss and ``mean_edit``: the
+        stored predictor's edit ``y - source`` averaged over the training pairs (what
+        :func:`apply_attribute` adds to a new latent when no target is given).
 
     Works under ``torch.inference_mode()`` (as ComfyUI runs nodes): training uses no
     autograd.  Deterministic on CPU for a given ``config.seed``.
@@ -302,7 +322,7 @@ def _train(
     tU = t0.U[0, ..., :kt].detach().to("cpu", torch.float32).contiguous()
     tS = t0.S[0, ..., :kt].detach().to("cpu", torch.float32).contiguous()
     tVh = t0.Vh[0, ..., :kt, :].detach().to("cpu", torch.float32).contiguous()
-    return Attribute(
+    attribute = Attribute(
         name=name,
         config=config,
         channels=channels,
@@ -321,6 +341,10 @@ def _train(
         frames=source.frames,
         **prov,  # type: ignore[arg-type]
     )
+    # The learned edit on the training pairs, averaged position by position: reusable on a
+    # new seed without sampling its target (applied at the cost of the source run alone).
+    mean = edit_delta(source, attribute, target).mean(0)
+    return replace(attribute, mean_edit=mean.detach().to("cpu", torch.float32).contiguous())
 
 
 def _stored_target(latent_svd: LatentSVD, attribute: Attribute) -> LatentSVD:
@@ -400,23 +424,81 @@ def edit_delta(
     return delta
 
 
+def _mean_edit(latent_svd: LatentSVD, attribute: Attribute) -> torch.Tensor:
+    """The attribute's stored mean edit, checked against the latent's size. ``[C, (T,) H, W]``."""
+    mean = attribute.mean_edit
+    if mean is None:
+        raise SVDEditError(
+            "this attribute carries no mean edit (a file of format version 1): connect a "
+            "target latent, or learn the attribute again with this version."
+        )
+    if latent_svd.channels != attribute.channels:
+        raise SVDEditError(
+            f"the attribute was learned on {attribute.channels}-channel latents but this latent "
+            f"has {latent_svd.channels} channels: use an attribute learned with the same model "
+            "family."
+        )
+    want = tuple(mean.shape[1:])
+    got = tuple(latent_svd.shape[2:])
+    if attribute.frames is None and latent_svd.frames is not None:
+        got = got[1:]  # an image attribute on video: every frame gets the same edit
+    if got != want:
+
+        def size(shape: tuple[int, ...]) -> str:
+            hw = f"{shape[-2]}x{shape[-1]}"
+            return f"{shape[0]} frames of {hw}" if len(shape) == 3 else f"{hw} (no frames)"
+
+        raise SVDEditError(
+            f"the attribute's mean edit is a latent-space direction of {size(want)} and this "
+            f"latent is {size(got)}: the mean edit applies only at the size it was learned "
+            "on. Connect a target latent (and source_branch) for this image, or learn the "
+            "attribute at this size."
+        )
+    if attribute.frames is None and latent_svd.frames is not None:
+        mean = mean.unsqueeze(1)
+    return mean.to(latent_svd.device, torch.float32)
+
+
 def apply_attribute(
     latent_svd: LatentSVD,
     attribute: Attribute,
     target: LatentSVD | None = None,
     strength: float = 1.0,
+    source_branch: LatentSVD | None = None,
+    reuse: str | None = None,
 ) -> LatentSVD:
-    """Edit a latent with a learned attribute: ``edited = x + strength * (y - x)``.
+    """Edit a latent with a learned attribute: ``edited = x + strength * edit``.
+
+    Which ``edit`` depends on what is given (each a measured mode, see the semantic
+    benchmark's README):
+
+    - ``target`` only (the paper, independent target): ``edit = y - x``, where ``y`` is the
+      predictor's output on ``x``'s and the target's singular components.
+    - ``target`` and ``source_branch`` (branched, noise-matched): ``edit = y - x_s`` with
+      ``y`` the predictor's output on (``x_s``, ``z_t``), where ``x_s`` = ``source_branch``
+      and ``z_t`` = ``target`` are the source and target prompts each continued from ``x``
+      for ``delta`` steps.  Both branches share the noise level, so the edit is the attribute
+      alone; it is added to ``x`` (the latent at step ``k``), which the sampler continues.
+      Learn such an attribute from the same kind of pairs (``learn_attribute(x_s, z_t)``).
+    - neither (``reuse``): ``"mean_edit"`` adds the attribute's stored mean edit (cost of the
+      source run alone; same size, model and step only, see :class:`Attribute`);
+      ``"stored_target"`` uses the first training pair's target components in place of this
+      latent's target (the weakest mode; kept for comparison).  ``None`` picks
+      ``"mean_edit"`` when the attribute carries one, else ``"stored_target"`` (files of
+      format version 1).
 
     Args:
-        latent_svd: decomposition of the new source latent ``x'`` (``[B, C, H, W]`` or video);
+        latent_svd: decomposition of the latent to edit ``x'`` (``[B, C, H, W]`` or video);
             its channel count must equal the attribute's.
         attribute: from :func:`learn_attribute` or :func:`load_attribute`.
-        target: decomposition of the new image's target latent ``z'`` (same shape, or batch
-            1); ``None`` uses the attribute's stored target components (only when H and W
-            match the training latents).
+        target: decomposition of the new image's target latent (same shape, or batch 1).
         strength: ``0`` returns ``latent_svd`` itself; ``1`` is the learned edit; negative
-            values push away from the target.
+            values push away from the target.  Edits compose: applying two attributes in a
+            row adds both edits (exactly so in the branched and mean-edit modes, whose edit
+            does not depend on ``latent_svd``).
+        source_branch: decomposition of the source branch ``x_s`` (same shape as
+            ``latent_svd``, or batch 1); needs ``target``.
+        reuse: without a target, ``"mean_edit"``, ``"stored_target"`` or ``None`` (above).
 
     Returns:
         The full-rank decomposition of the edited latent (one batched SVD), with the input's
@@ -424,9 +506,33 @@ def apply_attribute(
     """
     s = check_finite_number(strength, "strength")
     _check_svd(latent_svd, "latent_svd")
+    if source_branch is not None:
+        _check_svd(source_branch, "source_branch")
+        if target is None:
+            raise SVDEditError(
+                "source_branch needs its target: connect the target branch (the target prompt "
+                "continued from the same latent for the same steps) as target."
+            )
+        _check_pair(latent_svd, source_branch, "source_branch")
+    if reuse is not None:
+        if reuse not in REUSE_MODES:
+            raise SVDEditError(f"reuse must be one of {list(REUSE_MODES)} or None, got {reuse!r}.")
+        if target is not None:
+            raise SVDEditError("reuse applies only without a target; a target was given.")
+    if not isinstance(attribute, Attribute):
+        raise SVDEditError(f"attribute must be an Attribute, got {type(attribute).__name__}.")
     if s == 0.0:
         return latent_svd
-    delta = edit_delta(latent_svd, attribute, target)
+    if source_branch is not None:
+        delta = edit_delta(source_branch, attribute, target)
+    elif target is not None:
+        delta = edit_delta(latent_svd, attribute, target)
+    else:
+        mode = reuse or ("mean_edit" if attribute.mean_edit is not None else "stored_target")
+        if mode == "mean_edit":
+            delta = _mean_edit(latent_svd, attribute)
+        else:
+            delta = edit_delta(latent_svd, attribute, None)
     with torch.no_grad():
         edited = _blend(_dense(latent_svd), delta, s)
         u, sv, vh = torch.linalg.svd(edited, full_matrices=False)

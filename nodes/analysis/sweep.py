@@ -72,7 +72,8 @@ class AttributeStrengthSweep(io.ComfyNode):
                     optional=True,
                     tooltip="Optional decomposition of this image's own target latent z' "
                     "(step k + delta, target prompt). Not connected: the attribute's stored "
-                    "target components are used (same latent size only).",
+                    "mean edit is added (older attribute files: its stored target "
+                    "components); same latent size only.",
                 ),
             ],
             outputs=[

@@ -4,12 +4,13 @@ random-weight) SD1.5-architecture model, and the wiring loses nothing."""
 from __future__ import annotations
 
 import dataclasses
+import sys
 from typing import Any
 
 import pytest
 import torch
 from harness.comfy_runtime import ComfyRuntime, PromptResult
-from harness.graphs import IDS, EditSettings, edit_workflow, node
+from harness.graphs import IDS, EditSettings, _sampler, edit_workflow, node
 
 pytestmark = pytest.mark.comfy
 
@@ -92,7 +93,7 @@ def test_learn_reports_progress_and_a_loss_curve(comfy_runtime: ComfyRuntime) ->
     assert len(learn_events) >= 5
 
 
-def test_apply_without_target_uses_stored_components(
+def test_apply_without_target_adds_the_mean_edit(
     comfy_runtime: ComfyRuntime, strength_one: PromptResult
 ) -> None:
     settings = dataclasses.replace(SETTINGS, use_target_when_applying=False)
@@ -101,9 +102,45 @@ def test_apply_without_target_uses_stored_components(
     source = result.output(IDS.source_sampler)[0]["samples"]
     assert torch.isfinite(edited).all()
     assert _rel(edited, source) > 1e-3
-    # Same image as training: the stored target components are this image's own target's.
+    # Same image as the one training pair: the mean edit is this image's own learned edit.
     with_target = strength_one.output(IDS.recompose)[0]["samples"]
     assert _rel(edited, with_target) < 1e-4
+
+
+def test_branched_pair_learns_and_applies_between_the_branches(comfy_runtime: ComfyRuntime) -> None:
+    """Source and target prompt continued from the same step-k latent; the edit is taken
+    between the branches and added to the step-k latent (ApplySingularEdit.source_branch)."""
+    s = dataclasses.replace(SETTINGS, strength=1.5)
+    prompt = edit_workflow(s, reference=False)
+    x_k = [IDS.source_sampler, 0]
+    prompt["sb"] = _sampler(
+        s, IDS.source_text, x_k, s.k, s.k + s.delta, add_noise=False, leftover=True
+    )
+    prompt["tb"] = _sampler(
+        s, IDS.target_text, x_k, s.k, s.k + s.delta, add_noise=False, leftover=True
+    )
+    prompt["dsb"] = node("LatentSVDDecompose", latent=["sb", 0], rank=0)
+    prompt["dtb"] = node("LatentSVDDecompose", latent=["tb", 0], rank=0)
+    prompt[IDS.learn]["inputs"].update(source=["dsb", 0], target=["dtb", 0])
+    prompt[IDS.apply]["inputs"].update(target=["dtb", 0], source_branch=["dsb", 0])
+    result = comfy_runtime.run_prompt(
+        prompt, outputs=[IDS.recompose, IDS.learn, IDS.source_sampler, "sb", "tb"]
+    )
+    assert result.success, result.error_message()
+    edited = result.output(IDS.recompose)[0]["samples"]
+    x = result.output(IDS.source_sampler)[0]["samples"]
+    xs = result.output("sb")[0]["samples"]
+    zt = result.output("tb")[0]["samples"]
+    attribute = result.output(IDS.learn)[0]
+    # The pack's own svd_core as ComfyUI loaded it (a plain import would be a second copy).
+    svd_core = sys.modules[type(attribute).__module__.rsplit(".", 1)[0]]
+    # The branches differ from x (delta more steps) and from each other (the prompts).
+    assert _rel(xs, x) > 1e-2 and _rel(zt, xs) > 1e-3
+    edit = svd_core.edit_delta(svd_core.decompose(xs), attribute, svd_core.decompose(zt))
+    assert _rel(edited, x + 1.5 * edit) < 1e-4
+    # Not the paper's edit of x itself: the source branch changed what was applied.
+    paper = svd_core.edit_delta(svd_core.decompose(x), attribute, svd_core.decompose(zt))
+    assert _rel(edit, paper) > 1e-2
 
 
 def test_batch_of_two_seeds_trains_one_attribute(comfy_runtime: ComfyRuntime) -> None:

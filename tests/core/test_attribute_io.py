@@ -6,12 +6,15 @@ import json
 import os
 import pickle
 import struct
+from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file
 from safetensors.torch import save as st_save
 
 from svd_core import (
+    FORMAT_VERSION,
     AttributeFileError,
     AVIConfig,
     apply_attribute,
@@ -22,6 +25,7 @@ from svd_core import (
     save_attribute,
 )
 from svd_core.attribute_io import MAX_HEADER_BYTES
+from svd_core.errors import SVDEditError
 
 
 @pytest.fixture(scope="module")
@@ -239,9 +243,44 @@ def test_nan_in_metadata_json(saved):
 
 def test_newer_format_version(saved):
     tensors, meta = _parts(saved)
-    meta["format_version"] = "2"
+    meta["format_version"] = str(FORMAT_VERSION + 1)
     _write(saved, tensors, meta)
     _raises(saved, "newer latent-svd-edit")
+
+
+FIXTURES = Path(__file__).with_name("fixtures")
+
+
+def test_a_version_1_file_still_loads_and_edits_as_before():
+    """A file written by format version 1 (committed) loads, has no mean edit, and edits a
+    latent without a target exactly as version 1 did (stored target)."""
+    att = load_attribute(FIXTURES / "attribute_format_v1.safetensors")
+    assert att.mean_edit is None and att.pair_mode == ""
+    assert (att.name, att.ks, att.kt, att.step, att.delta) == ("smile", 3, 2, 6, 3)
+    ref = load_file(str(FIXTURES / "attribute_format_v1_expected.safetensors"))
+    out = recompose(apply_attribute(decompose(ref["x"]), att, None, 1.0))
+    assert torch.allclose(out, ref["stored_target_edit"], atol=1e-5)
+    with pytest.raises(SVDEditError, match="no mean edit"):
+        apply_attribute(decompose(ref["x"]), att, reuse="mean_edit")
+
+
+def test_mean_edit_and_pair_mode_round_trip(attribute, saved):
+    back = load_attribute(saved)
+    assert back.mean_edit is not None and attribute.mean_edit is not None
+    assert torch.equal(back.mean_edit, attribute.mean_edit)
+    assert back.pair_mode == attribute.pair_mode
+    tensors, meta = _parts(saved)
+    assert meta["format_version"] == str(FORMAT_VERSION) == "2"
+
+
+def test_a_version_1_file_with_a_mean_edit_is_refused(saved):
+    tensors, meta = _parts(saved)
+    meta["format_version"] = "1"
+    info = json.loads(meta["attribute"])
+    del info["pair_mode"]
+    meta["attribute"] = json.dumps(info)
+    _write(saved, tensors, meta)
+    _raises(saved, "version-1 file cannot carry")
 
 
 def test_safetensors_without_metadata(tmp_path):

@@ -193,8 +193,65 @@ def test_stored_target_mode_equals_passing_the_training_target(gen):
     assert att.target_U.shape == (4, 16, att.kt) and att.target_S.shape == (4, att.kt)
     # The stored target is the first pair's target.
     with_target = recompose(apply_attribute(sx, att, sz.select_batch(0), 1.0))
-    stored = recompose(apply_attribute(sx, att, None, 1.0))
+    stored = recompose(apply_attribute(sx, att, None, 1.0, reuse="stored_target"))
     assert rel(stored, with_target) < 1e-5
+
+
+def test_mean_edit_is_the_average_learned_edit_and_the_default_without_target(gen):
+    x, z = pair_random(gen, (3, 4, 16, 12))
+    sx, sz = decompose(x), decompose(z)
+    att = learn_attribute(sx, sz, AVIConfig(steps=30))
+    assert att.mean_edit is not None and att.mean_edit.shape == (4, 16, 12)
+    assert rel(att.mean_edit, edit_delta(sx, att, sz).mean(0)) < 1e-5
+    new = decompose(torch.randn(2, 4, 16, 12, generator=gen))
+    out = recompose(apply_attribute(new, att, strength=-1.5))
+    assert rel(out, recompose(new) - 1.5 * att.mean_edit) < 1e-5
+    assert rel(out, recompose(apply_attribute(new, att, strength=-1.5, reuse="mean_edit"))) == 0
+    with pytest.raises(SVDEditError, match="reuse applies only without a target"):
+        apply_attribute(new, att, sz.select_batch(0), reuse="mean_edit")
+    with pytest.raises(SVDEditError, match="reuse must be"):
+        apply_attribute(new, att, reuse="mean")
+    # An image attribute on video: every frame gets the same mean edit.
+    video = torch.randn(1, 4, 2, 16, 12, generator=gen)
+    out_v = recompose(apply_attribute(decompose(video), att))
+    assert rel(out_v, video + att.mean_edit.unsqueeze(1)) < 1e-5
+
+
+def test_branched_mode_adds_the_edit_between_the_branches(gen, structured):
+    """x + s * (y(x_s, z_t) - x_s): the edit is taken between the branches, added to x."""
+    x = structured((2, 4, 16, 16), 6, 0.3, gen)
+    xs = x + 0.1 * torch.randn(2, 4, 16, 16, generator=gen)
+    zt = xs + 0.5 * structured((2, 4, 16, 16), 2, 0.0, gen)
+    att = learn_attribute(
+        decompose(xs), decompose(zt), AVIConfig(ks=4, kt=4, steps=40), pair_mode="branched"
+    )
+    assert att.pair_mode == "branched"
+    sxs, szt = decompose(xs), decompose(zt)
+    out = recompose(apply_attribute(decompose(x), att, szt, 0.7, source_branch=sxs))
+    assert rel(out, x + 0.7 * edit_delta(sxs, att, szt)) < 1e-5
+    with pytest.raises(SVDEditError, match="source_branch needs its target"):
+        apply_attribute(decompose(x), att, None, 1.0, source_branch=sxs)
+    with pytest.raises(SVDEditError, match="source_branch"):
+        other = decompose(torch.randn(2, 4, 16, 12, generator=gen))
+        apply_attribute(decompose(x), att, szt, 1.0, source_branch=other)
+    with pytest.raises(SVDEditError, match="pair_mode"):
+        learn_attribute(decompose(xs), decompose(zt), AVIConfig(steps=1), pair_mode="other")
+
+
+def test_two_branched_edits_in_a_row_add_up(gen, structured):
+    """Composition: the second edit does not depend on the latent it is added to."""
+    x = structured((1, 4, 16, 16), 6, 0.3, gen)
+    edits = []
+    for _ in range(2):
+        xs = x + 0.1 * torch.randn(1, 4, 16, 16, generator=gen)
+        zt = xs + 0.5 * structured((1, 4, 16, 16), 2, 0.0, gen)
+        att = learn_attribute(decompose(xs), decompose(zt), AVIConfig(ks=4, kt=4, steps=20))
+        edits.append((att, decompose(xs), decompose(zt)))
+    (a1, s1, t1), (a2, s2, t2) = edits
+    once = apply_attribute(decompose(x), a1, t1, 1.0, source_branch=s1)
+    twice = recompose(apply_attribute(once, a2, t2, -0.5, source_branch=s2))
+    expect = x + edit_delta(s1, a1, t1) - 0.5 * edit_delta(s2, a2, t2)
+    assert rel(twice, expect) < 1e-4
 
 
 def test_video_latents(gen):
@@ -292,7 +349,8 @@ def test_shape_errors(gen):
     tgt = decompose(torch.randn(1, 4, 24, 24, generator=gen))
     assert apply_attribute(other, att, tgt).shape == (1, 4, 24, 24)
     with pytest.raises(SVDEditError, match="rank"):
-        apply_attribute(decompose(torch.randn(1, 4, 16, 16, generator=gen), rank=4), att)
+        low = decompose(torch.randn(1, 4, 16, 16, generator=gen), rank=4)
+        apply_attribute(low, att, reuse="stored_target")
     with pytest.raises(SVDEditError, match="LatentSVD"):
         apply_attribute(torch.randn(1, 4, 16, 16), att)  # type: ignore[arg-type]
     with pytest.raises(SVDEditError, match="finite"):
