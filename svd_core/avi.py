@@ -128,11 +128,13 @@ def _check_rank(svd: LatentSVD, k: int, what: str) -> None:
 DEGENERATE_RATIO = 1e-6
 
 
-def _check_not_degenerate(source: LatentSVD, target: LatentSVD, what: str) -> None:
+def _check_not_degenerate(source: LatentSVD, target: LatentSVD | None, what: str) -> None:
     s1 = source.S[..., 0].detach().float()
-    t1 = target.S[..., 0].detach().to(s1.device, torch.float32)
-    ref = torch.maximum(s1.max(), t1.max())
-    for s, name in ((s1, "source"), (t1, "target")):
+    tops = [(s1, "source")]
+    if target is not None:
+        tops.append((target.S[..., 0].detach().to(s1.device, torch.float32), "target"))
+    ref = torch.stack([s.max() for s, _ in tops]).max()
+    for s, name in tops:
         bad = s <= DEGENERATE_RATIO * ref
         if bool(bad.any()):
             idx = [int(i) for i in bad.nonzero()[0].tolist()]
@@ -426,6 +428,9 @@ def edit_delta(
 
 def _mean_edit(latent_svd: LatentSVD, attribute: Attribute) -> torch.Tensor:
     """The attribute's stored mean edit, checked against the latent's size. ``[C, (T,) H, W]``."""
+    # An empty latent straight into the edit is a wiring mistake in every mode: the edit
+    # belongs at step k, after the source sampler.
+    _check_not_degenerate(latent_svd, None, "cannot apply the attribute")
     mean = attribute.mean_edit
     if mean is None:
         raise SVDEditError(

@@ -32,7 +32,8 @@ from reliability.support import (
 pytestmark = pytest.mark.comfy
 
 #: Nodes a family graph need not contain (the loader needs a file: test_attribute_files.py).
-NOT_IN_FAMILY_GRAPH = {"LoadSingularAttribute"}
+# Nodes without a latent input: nothing of a latent family reaches them.
+NOT_IN_FAMILY_GRAPH = {"LoadSingularAttribute", "SingularEditSteps"}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -146,7 +146,7 @@ def test_inputs_are_bit_identical_across_cached_prompts(rt: ComfyRuntime) -> Non
     for strength, factor in ((1.0, 1.5), (-0.5, 0.0)):
         graph = with_defaults(rt, {**PRODUCERS, **consumers(strength, factor)})
         used = {n["class_type"] for n in graph.values()}
-        assert pack_node_ids(rt) - used <= {"LoadSingularAttribute"}
+        assert pack_node_ids(rt) - used <= {"LoadSingularAttribute", "SingularEditSteps"}
         result = rt.run_prompt(with_sinks(graph, *consumers(0, 0)), outputs=list(graph))
         assert result.success, result.error_message()
         results.append(result)

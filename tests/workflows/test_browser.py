@@ -30,9 +30,9 @@ from workflows.support import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.comfy]
 SHOTS = "browser"
-# Loaders whose file (a checkpoint the tests build, an attribute another workflow saves) is
-# installed only when the workflow runs.
-FILE_LOADERS = {"CheckpointLoaderSimple", "LoadSingularAttribute"}
+# Loaders whose file (a checkpoint the tests build, an attribute another workflow saves, the
+# photo the test draws) reaches the server after the page listed the files.
+FILE_LOADERS = {"CheckpointLoaderSimple", "LoadSingularAttribute", "LoadImage"}
 
 
 @pytest.fixture(scope="module")
