@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import re
 import time
 from pathlib import Path
 
@@ -27,11 +26,11 @@ import torch
 from . import world
 from .models import World, load_world
 from .pipeline import EDITS, Edit, Pairs, apply, finish, learn, sample_pairs, score
+from .readme import write_section
 from .run_benchmark import BASE_CONFIG, TRAIN_SEEDS
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "photo_results.json"
-README = HERE / "README.md"
 FACE_SEED = 424242
 NOISE_SEED0 = 50_000
 STRENGTHS = (1.0, 2.0, 3.0)
@@ -99,20 +98,6 @@ def render(results: dict) -> str:
     return "\n".join(out).rstrip()
 
 
-def write_readme(text: str) -> None:
-    start, end = "<!-- PHOTO:START -->", "<!-- PHOTO:END -->"
-    body = README.read_text()
-    if start not in body:
-        body += f"\n{start}\n{end}\n"
-    body = re.sub(
-        re.escape(start) + ".*?" + re.escape(end),
-        lambda _: f"{start}\n{text}\n{end}",
-        body,
-        flags=re.S,
-    )
-    README.write_text(body)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--faces", type=int, default=200)
@@ -164,7 +149,7 @@ def main() -> None:
         print(render(results))
         return
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")
-    write_readme(render(results))
+    write_section("PHOTO", render(results))
 
 
 if __name__ == "__main__":

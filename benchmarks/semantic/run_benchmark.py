@@ -13,7 +13,6 @@ import argparse
 import json
 import math
 import platform
-import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -25,12 +24,12 @@ import svd_core
 from . import world
 from .models import World, load_world
 from .pipeline import EDITS, Edit, apply, finish, learn, sample_pairs, score
+from .readme import write_section
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results.json"
 OBSERVATIONS = HERE / "observations.json"
 CAPTIONS = HERE / "captions.json"
-README = HERE / "README.md"
 
 #: The benchmark's AVI setting: 4 of 16 components, the same share as the default 16 of SD's 64.
 BASE_CONFIG = svd_core.AVIConfig(ks=4, kt=4)
@@ -350,20 +349,6 @@ def render(results: dict) -> str:
     return "\n".join(out)
 
 
-def write_readme(text: str) -> None:
-    start, end = "<!-- BENCHMARK:START -->", "<!-- BENCHMARK:END -->"
-    body = README.read_text() if README.exists() else f"# Semantic benchmark\n\n{start}\n{end}\n"
-    if start not in body:
-        body += f"\n{start}\n{end}\n"
-    body = re.sub(
-        re.escape(start) + ".*?" + re.escape(end),
-        lambda _: f"{start}\n{text}\n{end}",
-        body,
-        flags=re.S,
-    )
-    README.write_text(body)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seeds", type=int, default=200)
@@ -434,7 +419,7 @@ def main() -> None:
         }
         if not args.quick:
             RESULTS.write_text(json.dumps(results, indent=1))
-            write_readme(render(results))
+            write_section("BENCHMARK", render(results))
 
     runs = {}
     core = [r.format(k=args.k) for r in CORE_ROWS]

@@ -42,6 +42,7 @@ import svd_core
 from . import world
 from .models import World, load_world
 from .pipeline import EDITS, Edit
+from .readme import write_section
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "sweeps.json"
@@ -573,16 +574,6 @@ def render(res: dict) -> str:
     return "\n".join(out)
 
 
-def write_readme(text: str) -> None:
-    readme = HERE / "README.md"
-    start, end = "<!-- SWEEPS:START -->", "<!-- SWEEPS:END -->"
-    body = readme.read_text()
-    if start not in body:
-        body += f"\n{start}\n{end}\n"
-    a, b = body.index(start) + len(start), body.index(end)
-    readme.write_text(body[:a] + "\n" + text + "\n" + body[b:])
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -603,7 +594,7 @@ def main() -> None:
             for r in rows if isinstance(rows, list) else ():
                 derive(r)
         RESULTS.write_text(json.dumps(res, indent=1))
-        write_readme(render(res))
+        write_section("SWEEPS", render(res))
         return
     torch.set_num_threads(1)
     n_main, n_sweep = (16, 8) if args.quick else (args.seeds, args.sweep_seeds)
@@ -627,7 +618,7 @@ def main() -> None:
     print(text)
     if not args.quick:
         RESULTS.write_text(json.dumps(res, indent=1))
-        write_readme(text)
+        write_section("SWEEPS", text)
     log("done")
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from harness.blueprint_page import (
     queue,
     set_widgets,
 )
-from harness.browser import ComfyPage, chromium, fit_graph, missing_reason, open_comfy
+from harness.browser import ComfyPage, fit_graph
 from harness.build_blueprints import BLUEPRINTS, GENERATE, LEARN, OUT_DIR, PHOTO, build_all
 from harness.server import PACK_NAME, ComfyServer, output_root
 from harness.workflow_format import node_specs
@@ -135,16 +134,6 @@ class PageRun:
     saves: dict[str, int]  # what -> SaveLatent / SaveImage node id on the canvas
     files: dict[float, dict[str, list[Path]]]
     seconds: dict[float, float]
-
-
-@pytest.fixture(scope="module")
-def page(comfy_server: ComfyServer) -> Iterator[ComfyPage]:
-    reason = missing_reason()
-    if reason:
-        pytest.skip(reason)
-    comfy_server.request("POST", "/settings/Comfy.TutorialCompleted", True)
-    with chromium() as driver:
-        yield open_comfy(driver, comfy_server.url)
 
 
 @pytest.fixture(scope="module")

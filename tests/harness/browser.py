@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CHROME_FLAGS = (
@@ -174,3 +176,16 @@ def canvas_png(page: ComfyPage) -> bytes:
 
     url = page.js("return app.canvas.canvas.toDataURL('image/png');")
     return base64.b64decode(url.split(",", 1)[1])
+
+
+@pytest.fixture(scope="module", name="page")
+def comfy_page(comfy_server: Any) -> Iterator[ComfyPage]:
+    """The web UI of the session's server (harness.server.comfy_server) in a fresh headless
+    Chromium, one per test module; skips (a failure under CI) without a browser."""
+    reason = missing_reason()
+    if reason:
+        pytest.skip(reason)
+    # A fresh profile would open the first-run template gallery over the canvas.
+    comfy_server.request("POST", "/settings/Comfy.TutorialCompleted", True)
+    with chromium() as driver:
+        yield open_comfy(driver, comfy_server.url)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from harness.browser import comfy_page  # noqa: F401 - module fixture "page"
 from harness.server import ComfyServer, comfy_server  # noqa: F401 - session fixture
 from harness.workflow_format import NodeSpec
 from workflows.support import WorkflowRunner

@@ -9,12 +9,11 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from harness.browser import ComfyPage, chromium, fit_graph, missing_reason, open_comfy
+from harness.browser import ComfyPage, fit_graph
 from harness.comfy_versions import COMPAT
 from harness.server import PACK_NAME, ComfyServer, output_root
 from harness.workflow_format import ui_to_api
@@ -33,17 +32,6 @@ SHOTS = "browser"
 # Loaders whose file (a checkpoint the tests build, an attribute another workflow saves, the
 # photo the test draws) reaches the server after the page listed the files.
 FILE_LOADERS = {"CheckpointLoaderSimple", "LoadSingularAttribute", "LoadImage"}
-
-
-@pytest.fixture(scope="module")
-def page(comfy_server: ComfyServer) -> Iterator[ComfyPage]:
-    reason = missing_reason()
-    if reason:
-        pytest.skip(reason)
-    # A fresh profile would open the first-run template gallery over the canvas.
-    comfy_server.request("POST", "/settings/Comfy.TutorialCompleted", True)
-    with chromium() as driver:
-        yield open_comfy(driver, comfy_server.url)
 
 
 def _strip_meta(prompt: dict[str, Any]) -> dict[str, Any]:
