@@ -428,9 +428,6 @@ def edit_delta(
 
 def _mean_edit(latent_svd: LatentSVD, attribute: Attribute) -> torch.Tensor:
     """The attribute's stored mean edit, checked against the latent's size. ``[C, (T,) H, W]``."""
-    # An empty latent straight into the edit is a wiring mistake in every mode: the edit
-    # belongs at step k, after the source sampler.
-    _check_not_degenerate(latent_svd, None, "cannot apply the attribute")
     mean = attribute.mean_edit
     if mean is None:
         raise SVDEditError(
@@ -459,6 +456,9 @@ def _mean_edit(latent_svd: LatentSVD, attribute: Attribute) -> torch.Tensor:
             "on. Connect a target latent (and source_branch) for this image, or learn the "
             "attribute at this size."
         )
+    # An empty latent straight into the edit is a wiring mistake in every mode (the edit
+    # belongs at step k, after the source sampler); a wrong size is said first.
+    _check_not_degenerate(latent_svd, None, "cannot apply the attribute")
     if attribute.frames is None and latent_svd.frames is not None:
         mean = mean.unsqueeze(1)
     return mean.to(latent_svd.device, torch.float32)
