@@ -42,10 +42,10 @@ from typing import Any
 import pytest
 
 from harness.comfy_versions import COMPAT
+from harness.server import PACK_NAME, REPO_ROOT
+from harness.server import make_base_directory as pack_base_directory
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 TESTS_ROOT = REPO_ROOT / "tests"
-PACK_NAME = "latent-svd-edit"
 TEST_PACK_FILE = "lse_test_nodes.py"
 
 #: listener(value, total, node_id) called on every ComfyUI progress-bar update.
@@ -298,11 +298,7 @@ def make_base_directory(root: Path, with_test_nodes: bool = True) -> Path:
 
     With ``with_test_nodes`` it also gets the test-only node pack (tiny random-weight models).
     """
-    for sub in ("custom_nodes", "models", "input", "output", "temp", "user"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    link = root / "custom_nodes" / PACK_NAME
-    if not link.exists():
-        link.symlink_to(REPO_ROOT, target_is_directory=True)
+    pack_base_directory(root)
     if with_test_nodes:
         (root / "custom_nodes" / TEST_PACK_FILE).write_text(test_pack_source())
     return root

@@ -78,10 +78,13 @@ def free_port() -> int:
 
 
 def make_base_directory(root: Path) -> Path:
-    """Lay out a ComfyUI base directory with this pack linked in; returns it."""
+    """Lay out a ComfyUI base directory at ``root`` with this pack symlinked into custom_nodes,
+    as a user's install has it (idempotent); returns it."""
     for sub in ("custom_nodes", "models/checkpoints", "input", "output", "temp", "user"):
         (root / sub).mkdir(parents=True, exist_ok=True)
-    (root / "custom_nodes" / PACK_NAME).symlink_to(REPO_ROOT, target_is_directory=True)
+    link = root / "custom_nodes" / PACK_NAME
+    if not link.exists():
+        link.symlink_to(REPO_ROOT, target_is_directory=True)
     return root
 
 
