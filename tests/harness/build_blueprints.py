@@ -34,6 +34,7 @@ from harness.build_workflows import (  # noqa: E402
     SOURCE_PROMPT,
     TARGET_PROMPT,
     Graph,
+    decompose,
 )
 from harness.server import REPO_ROOT, ComfyPaths, make_base_directory, start_server  # noqa: E402
 from harness.workflow_format import NodeSpec, node_specs, validate_ui_workflow  # noqa: E402
@@ -227,14 +228,8 @@ def generated_pair(bp: Blueprint, c: Common) -> tuple[int, int, int, int, int]:
         add_noise=True,
         leftover=True,
     )
-    dsrc = g.node(
-        "LatentSVDDecompose", (800, 0), {"rank": 0}, title="Decompose source", size=(300, 90)
-    )
-    g.connect(src, 0, dsrc, "latent")
-    dtgt = g.node(
-        "LatentSVDDecompose", (800, 380), {"rank": 0}, title="Decompose target", size=(300, 90)
-    )
-    g.connect(tgt, 0, dtgt, "latent")
+    dsrc = decompose(g, src, (800, 0), "Decompose source")
+    dtgt = decompose(g, tgt, (800, 380), "Decompose target")
     return empty, src, tgt, dsrc, dtgt
 
 
@@ -389,14 +384,8 @@ def photo_blueprint(specs: dict[str, NodeSpec]) -> Blueprint:
         add_noise=False,
         leftover=True,
     )
-    dsrc = g.node(
-        "LatentSVDDecompose", (720, 0), {"rank": 0}, title="Decompose source", size=(300, 90)
-    )
-    g.connect(noisy, 0, dsrc, "latent")
-    dtgt = g.node(
-        "LatentSVDDecompose", (720, 380), {"rank": 0}, title="Decompose target", size=(300, 90)
-    )
-    g.connect(tgt, 0, dtgt, "latent")
+    dsrc = decompose(g, noisy, (720, 0), "Decompose source")
+    dtgt = decompose(g, tgt, (720, 380), "Decompose target")
     apply_, edited, plain = apply_and_continue(bp, c, dsrc, dtgt, None, noisy, 1060)
     decoded = []
     for y, latent in ((0, edited), (380, plain)):

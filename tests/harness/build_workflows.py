@@ -233,6 +233,13 @@ def base(g: Graph, ckpt_name: str, size: int, batch: int, x: float = 0) -> Base:
     return Base(ckpt, source, target, negative, latent)
 
 
+def decompose(g: Graph, latent: int, pos: tuple[float, float], title: str | None = None) -> int:
+    """A full-rank 'Latent Singular Value Decompose' of output 0 of ``latent``."""
+    node = g.node("LatentSVDDecompose", pos, {"rank": 0}, title=title, size=(300, 90))
+    g.connect(latent, 0, node, "latent")
+    return node
+
+
 def sampler(
     g: Graph,
     b: Base,
@@ -349,18 +356,8 @@ def decomposed_pair(
         add_noise=True,
         leftover=True,
     )
-    dsrc = g.node(
-        "LatentSVDDecompose",
-        (1160, 0),
-        {"rank": 0},
-        title="Decompose source" + (f" ({when})" if when else ""),
-        size=(300, 90),
-    )
-    g.connect(src, 0, dsrc, "latent")
-    dtgt = g.node(
-        "LatentSVDDecompose", (1160, 380), {"rank": 0}, title="Decompose target", size=(300, 90)
-    )
-    g.connect(tgt, 0, dtgt, "latent")
+    dsrc = decompose(g, src, (1160, 0), "Decompose source" + (f" ({when})" if when else ""))
+    dtgt = decompose(g, tgt, (1160, 380), "Decompose target")
     return src, tgt, dsrc, dtgt
 
 
@@ -543,8 +540,7 @@ def explore_workflow(g: Graph, ckpt_name: str, size: int) -> None:
         add_noise=True,
         leftover=True,
     )
-    dec = g.node("LatentSVDDecompose", (1160, 0), {"rank": 0}, size=(300, 90))
-    g.connect(src, 0, dec, "latent")
+    dec = decompose(g, src, (1160, 0))
     batch_from: tuple[int, int] = (src, 0)  # column 1 of the grid: the unchanged latent
     for i, factor in enumerate(factors):
         y = 160 + i * 260
@@ -630,14 +626,7 @@ def analysis_workflow(g: Graph, ckpt_name: str, size: int) -> None:
         add_noise=True,
         leftover=True,
     )
-    dlater = g.node(
-        "LatentSVDDecompose",
-        (1160, 760),
-        {"rank": 0},
-        title="Decompose source (0.6T)",
-        size=(300, 90),
-    )
-    g.connect(src_later, 0, dlater, "latent")
+    dlater = decompose(g, src_later, (1160, 760), "Decompose source (0.6T)")
     learn = g.node("LearnAttributeFromPair", (1500, 0), {"name": "smile"}, size=(340, 520))
     g.connect(dsrc, 0, learn, "source")
     g.connect(dtgt, 0, learn, "target")
@@ -823,14 +812,8 @@ def photo_workflow(g: Graph, ckpt_name: str) -> None:
         True,
     )
     g.connect(plan, "target_step", tgt, "end_at_step")
-    dsrc = g.node(
-        "LatentSVDDecompose", (1500, 0), {"rank": 0}, title="Decompose source", size=(300, 90)
-    )
-    g.connect(noisy, 0, dsrc, "latent")
-    dtgt = g.node(
-        "LatentSVDDecompose", (1500, 380), {"rank": 0}, title="Decompose target", size=(300, 90)
-    )
-    g.connect(tgt, 0, dtgt, "latent")
+    dsrc = decompose(g, noisy, (1500, 0), "Decompose source")
+    dtgt = decompose(g, tgt, (1500, 380), "Decompose target")
     learn = g.node("LearnAttributeFromPair", (1840, 0), {"name": "smile_photo"}, size=(340, 520))
     g.connect(dsrc, 0, learn, "source")
     g.connect(dtgt, 0, learn, "target")
