@@ -37,10 +37,6 @@ class ComfyCompat:
     version: tuple[int, ...]
 
     @property
-    def label(self) -> str:
-        return ".".join(map(str, self.version)) or "unknown"
-
-    @property
     def at_least_0_33(self) -> bool:
         return self.version >= (0, 33)
 
