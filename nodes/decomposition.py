@@ -5,10 +5,9 @@ from __future__ import annotations
 import torch
 from comfy_api.latest import io
 
-from ..svd_core import decompose, recompose, scale_singular_values
-from .common import as_latent, as_singular, compute_device, latent_device, run_or_explain
+from ..svd_core import decompose, parse_index_list, recompose, scale_singular_values
+from .common import as_singular, compute_device, latent_device, run_or_explain
 from .compat import search_aliases
-from .parsing import parse_index_list
 from .types import CATEGORY, LatentSVDType, SingularLatent
 
 DECOMPOSE = "Latent Singular Value Decompose"
@@ -57,10 +56,9 @@ class LatentSVDDecompose(io.ComfyNode):
 
     @classmethod
     def execute(cls, latent: dict, rank: int) -> io.NodeOutput:
-        latent = as_latent(DECOMPOSE, latent)
+        samples = latent.get("samples") if isinstance(latent, dict) else latent
         svd = run_or_explain(
-            DECOMPOSE,
-            lambda: decompose(latent["samples"], rank=int(rank), device=compute_device()),
+            DECOMPOSE, lambda: decompose(samples, rank=int(rank), device=compute_device())
         )
         extras = {k: v for k, v in latent.items() if k != "samples"}
         return io.NodeOutput(SingularLatent(svd=svd, extras=extras))

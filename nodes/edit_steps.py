@@ -7,32 +7,13 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
+from ..svd_core import plan_edit_steps
 from .common import run_or_explain
 from .compat import search_aliases
 from .types import CATEGORY
 
 EDIT_STEPS = "Edit Steps (singular value edit)"
 MAX_STEPS = 10_000
-
-
-def plan_edit_steps(steps: int, edit_step: int, delta: int) -> tuple[int, int, int]:
-    """(steps, k, k + delta) after checking 0 < k < steps and 0 < k + delta <= steps.
-
-    Raises ValueError in words (what is wrong, what to change) otherwise.
-    """
-    if not 0 < edit_step < steps:
-        raise ValueError(
-            f"edit_step {edit_step} must lie strictly between 0 and steps ({steps}): the edit "
-            f"happens after k denoising steps and sampling continues from there. The paper's "
-            f"choice is about 0.3 x steps (here {max(1, round(0.3 * steps))})."
-        )
-    target = edit_step + delta
-    if not 0 < target <= steps:
-        raise ValueError(
-            f"edit_step + delta = {edit_step} + {delta} = {target} must lie in 1..{steps} "
-            "(the target sampler stops there); make delta smaller in size."
-        )
-    return steps, edit_step, target
 
 
 class SingularEditSteps(io.ComfyNode):

@@ -61,16 +61,9 @@ class SaveSingularAttribute(io.ComfyNode):
     @classmethod
     def execute(cls, attribute: object, filename: str, overwrite: bool) -> io.NodeOutput:
         attr = as_attribute(SAVE, attribute)
-        name = checked_filename(SAVE, filename)
-        directory = save_directory()
-        path = os.path.join(directory, name)
-        if os.path.exists(path) and not overwrite:
-            raise ValueError(
-                f"{SAVE}: {name} already exists in models/{FOLDER}; choose another filename "
-                "or switch 'overwrite' on to replace it."
-            )
-        os.makedirs(directory, exist_ok=True)
-        run_or_explain(SAVE, lambda: save_attribute(attr, path))
+        name = run_or_explain(SAVE, lambda: checked_filename(filename))
+        path = os.path.join(save_directory(), name)
+        run_or_explain(SAVE, lambda: save_attribute(attr, path, overwrite=bool(overwrite)))
         return io.NodeOutput(name, ui=ui.PreviewText(f"saved models/{FOLDER}/{name}"))
 
 

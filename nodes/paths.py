@@ -35,38 +35,36 @@ def save_directory() -> str:
     return folder_paths.get_folder_paths(FOLDER)[0]
 
 
-def checked_filename(node: str, filename: str) -> str:
+def checked_filename(filename: str) -> str:
     """``filename`` with ".safetensors" appended if missing, or ValueError saying what is wrong.
 
     Refuses anything that could leave the folder or confuse a file system: path separators,
     "..", absolute paths, drive letters, control and other unusual characters, hidden names.
     """
     if not isinstance(filename, str):
-        raise ValueError(f"{node}: the filename must be text.")
+        raise ValueError("the filename must be text.")
     name = filename.strip()
     hint = 'use a plain name made of letters, digits, "-", "_", "." and spaces, e.g. "smile".'
     if not name:
-        raise ValueError(f"{node}: the filename is empty; {hint}")
+        raise ValueError(f"the filename is empty; {hint}")
     if "/" in name or "\\" in name or os.sep in name or (os.altsep and os.altsep in name):
         raise ValueError(
-            f"{node}: the filename {filename!r} contains a path separator; the "
+            f"the filename {filename!r} contains a path separator; the "
             f"file is always saved in models/{FOLDER}. Please {hint}"
         )
     if ".." in name:
-        raise ValueError(f"{node}: the filename {filename!r} contains '..'; {hint}")
+        raise ValueError(f"the filename {filename!r} contains '..'; {hint}")
     if os.path.isabs(name) or ":" in name:
         raise ValueError(
-            f"{node}: the filename {filename!r} looks like an absolute path or a "
+            f"the filename {filename!r} looks like an absolute path or a "
             f"drive; the file is always saved in models/{FOLDER}. Please {hint}"
         )
     if not _SAFE_NAME.match(name):
         raise ValueError(
-            f"{node}: the filename {filename!r} has unusual characters or starts with a dot; {hint}"
+            f"the filename {filename!r} has unusual characters or starts with a dot; {hint}"
         )
     if not name.lower().endswith(EXTENSION):
         name += EXTENSION
     if len(name) > MAX_NAME:
-        raise ValueError(
-            f"{node}: the filename is {len(name)} characters long; use at most {MAX_NAME}."
-        )
+        raise ValueError(f"the filename is {len(name)} characters long; use at most {MAX_NAME}.")
     return name

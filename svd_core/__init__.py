@@ -6,7 +6,7 @@ Specification: docs/method.md.
 
 from __future__ import annotations
 
-from .analysis import rank_one_components, select_matrices
+from .analysis import item_components, item_spectra, rank_one_components, select_matrices
 from .attribute import Attribute, check_attribute
 from .attribute_io import FORMAT, FORMAT_VERSION, load_attribute, save_attribute
 from .avi import (
@@ -27,6 +27,8 @@ from .decomposition import (
     scale_singular_values,
 )
 from .errors import AttributeFileError, SVDEditError
+from .parsing import parse_index_list, parse_strengths
+from .steps import plan_edit_steps
 from .subspace import subspace_basis, subspace_distance
 from .validation import SUPPORTED_DTYPES, validate_latent
 
@@ -49,6 +51,11 @@ __all__ = [
     "SUPPORTED_DTYPES",
     "SVDEditError",
     "check_attribute",
+    "item_components",
+    "item_spectra",
+    "parse_index_list",
+    "parse_strengths",
+    "plan_edit_steps",
     "decompose",
     "rank_one_components",
     "reconstruct",

@@ -104,6 +104,16 @@ def _tensor(t: object, what: str, shape: tuple[int, ...]) -> None:
         raise SVDEditError(f"{what} contains NaN or Inf.")
 
 
+def require_attribute(value: object, what: str = "attribute") -> Attribute:
+    """``value`` if it is an :class:`Attribute`, else SVDEditError saying where one comes from."""
+    if not isinstance(value, Attribute):
+        raise SVDEditError(
+            f"{what} is not a singular value attribute (got {type(value).__name__}); connect "
+            "'Learn Attribute from Pair' or 'Load Singular Value Attribute'."
+        )
+    return value
+
+
 def check_attribute(a: Attribute) -> None:
     """Validate every field of ``a`` (types, ranges, tensor shapes/dtypes, finiteness).
 

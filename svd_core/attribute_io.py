@@ -27,7 +27,7 @@ from typing import Any
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from .attribute import Attribute
+from .attribute import Attribute, require_attribute
 from .config import AVIConfig
 from .errors import AttributeFileError, SVDEditError
 from .predictor import PREDICTOR_KEYS
@@ -88,15 +88,24 @@ def _json_loads(text: str, what: str) -> Any:
         raise AttributeFileError(f"{what} is not valid JSON ({exc}).") from exc
 
 
-def save_attribute(attribute: Attribute, path: str | os.PathLike[str]) -> None:
+def save_attribute(
+    attribute: Attribute, path: str | os.PathLike[str], overwrite: bool = True
+) -> None:
     """Write ``attribute`` to ``path`` atomically.
 
     The file is written under a temporary name in the same folder and then moved over
     ``path`` with ``os.replace``, so a crash never leaves a half-written attribute. An OS
-    error (disk full, read-only folder) comes back as :class:`AttributeFileError`.
+    error (disk full, read-only folder) comes back as :class:`AttributeFileError`; an
+    existing file without ``overwrite`` as :class:`SVDEditError` (it is left unchanged).
     """
-    if not isinstance(attribute, Attribute):
-        raise SVDEditError(f"expected an Attribute, got {type(attribute).__name__}.")
+    require_attribute(attribute)
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not overwrite and os.path.exists(path):
+        raise SVDEditError(
+            f"{os.path.basename(path)} already exists in {folder}; choose another filename "
+            "or switch 'overwrite' on to replace it."
+        )
     tensors = {f"predictor.{k}": attribute.predictor[k].contiguous() for k in PREDICTOR_KEYS}
     tensors["target.U"] = attribute.target_U.contiguous()
     tensors["target.S"] = attribute.target_S.contiguous()
@@ -113,8 +122,6 @@ def save_attribute(attribute: Attribute, path: str | os.PathLike[str]) -> None:
     }
     data = st_save({k: v.detach().cpu() for k, v in tensors.items()}, metadata=metadata)
 
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
     try:
         os.makedirs(folder, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=folder)

@@ -12,9 +12,9 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from .attribute import PAIR_MODES, Attribute
+from .attribute import PAIR_MODES, Attribute, require_attribute
 from .config import AVIConfig
-from .decomposition import LatentSVD, recompose, reconstruct
+from .decomposition import LatentSVD, recompose, reconstruct, require_svd
 from .errors import SVDEditError
 from .predictor import (
     coefficient_frame,
@@ -77,23 +77,14 @@ def effective_components(config: AVIConfig, height: int, width: int) -> tuple[in
     return min(config.ks, r), min(config.kt, r)
 
 
-def _check_svd(x: object, what: str) -> LatentSVD:
-    if not isinstance(x, LatentSVD):
-        raise SVDEditError(
-            f"{what} must be a LatentSVD (use svd_core.decompose on the latent), "
-            f"got {type(x).__name__}."
-        )
-    return x
-
-
 def _check_inputs(source: object, target: object, config: object) -> AVIConfig:
     """The checks :func:`solve_pair` and :func:`learn_attribute` share; the configuration
     to use (the defaults for ``None``)."""
     config = AVIConfig() if config is None else config
     if not isinstance(config, AVIConfig):
         raise SVDEditError(f"config must be an AVIConfig, got {type(config).__name__}.")
-    _check_svd(source, "source")
-    _check_svd(target, "target")
+    require_svd(source, "source")
+    require_svd(target, "target")
     return config
 
 
@@ -384,9 +375,8 @@ def edit_delta(
 ) -> torch.Tensor:
     """``y - x``: the full-strength edit of every matrix, float32 ``[..., H, W]`` on the
     latent's device (``...`` = its ``B, C[, T]``).  See :func:`apply_attribute`."""
-    _check_svd(latent_svd, "latent_svd")
-    if not isinstance(attribute, Attribute):
-        raise SVDEditError(f"attribute must be an Attribute, got {type(attribute).__name__}.")
+    require_svd(latent_svd, "latent_svd")
+    require_attribute(attribute)
     if latent_svd.channels != attribute.channels:
         raise SVDEditError(
             f"the attribute was learned on {attribute.channels}-channel latents but this latent "
@@ -396,7 +386,7 @@ def edit_delta(
     if target is None:
         target = _stored_target(latent_svd, attribute)
     else:
-        _check_svd(target, "target")
+        require_svd(target, "target")
         _check_pair(latent_svd, target)
     ks, kt = attribute.ks, attribute.kt
     _check_rank(latent_svd, ks, "latent")
@@ -510,9 +500,9 @@ def apply_attribute(
         shape and dtype, on the input's device.
     """
     s = check_finite_number(strength, "strength")
-    _check_svd(latent_svd, "latent_svd")
+    require_svd(latent_svd, "latent_svd")
     if source_branch is not None:
-        _check_svd(source_branch, "source_branch")
+        require_svd(source_branch, "source_branch")
         if target is None:
             raise SVDEditError(
                 "source_branch needs its target: connect the target branch (the target prompt "
@@ -524,8 +514,7 @@ def apply_attribute(
             raise SVDEditError(f"reuse must be one of {list(REUSE_MODES)} or None, got {reuse!r}.")
         if target is not None:
             raise SVDEditError("reuse applies only without a target; a target was given.")
-    if not isinstance(attribute, Attribute):
-        raise SVDEditError(f"attribute must be an Attribute, got {type(attribute).__name__}.")
+    require_attribute(attribute)
     if s == 0.0:
         return latent_svd
     if source_branch is not None:
@@ -558,7 +547,7 @@ def strength_sweep(
     recomposed input exactly.
     """
     values = [check_finite_number(s, "strength") for s in strengths]
-    _check_svd(latent_svd, "latent_svd")
+    require_svd(latent_svd, "latent_svd")
     if all(s == 0.0 for s in values):
         return [recompose(latent_svd) for _ in values]
     delta = edit_delta(latent_svd, attribute, target)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 
 from .errors import SVDEditError
-from .validation import check_finite_number, is_integer, validate_latent
+from .validation import check_finite_number, check_indices, is_integer, validate_latent
 
 
 # eq=False: field-wise == on tensors raises; identity equality and hashing are safe.
@@ -103,16 +103,34 @@ class LatentSVD:
         return self.S.device
 
     def select_batch(self, index: int) -> LatentSVD:
-        """The decomposition of batch item ``index`` alone (batch size 1)."""
-        if not -self.batch <= index < self.batch:
-            raise SVDEditError(f"batch index {index} out of range for batch size {self.batch}.")
-        sl = slice(index, index + 1) if index != -1 else slice(index, None)
+        """The decomposition of batch item ``index`` (0-based) alone (batch size 1)."""
+        check_batch_index(index, self.batch)
         return LatentSVD(
-            U=self.U[sl],
-            S=self.S[sl],
-            Vh=self.Vh[sl],
+            U=self.U[index : index + 1],
+            S=self.S[index : index + 1],
+            Vh=self.Vh[index : index + 1],
             shape=(1, *self.shape[1:]),
             dtype=self.dtype,
+        )
+
+
+def require_svd(value: object, what: str = "latent_svd") -> LatentSVD:
+    """``value`` if it is a :class:`LatentSVD`, else SVDEditError saying where one comes from."""
+    if not isinstance(value, LatentSVD):
+        raise SVDEditError(
+            f"{what} is not a singular value decomposition (a LatentSVD; got "
+            f"{type(value).__name__}): connect the output of 'Latent Singular Value "
+            "Decompose' (svd_core.decompose)."
+        )
+    return value
+
+
+def check_batch_index(index: int, batch: int) -> None:
+    """SVDEditError unless ``index`` is a batch item of a latent with ``batch`` items."""
+    if not is_integer(index) or not 0 <= index < batch:
+        raise SVDEditError(
+            f"batch index {index} is out of range: this latent has batch size {batch} "
+            f"(use 0..{batch - 1})."
         )
 
 
@@ -184,19 +202,6 @@ def recompose(svd: LatentSVD) -> torch.Tensor:
     return x.to(svd.dtype) if svd.dtype != x.dtype else x
 
 
-def _check_indices(values: Sequence[int], limit: int, what: str) -> list[int]:
-    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
-        raise SVDEditError(f"{what} must be a list of integers, got {type(values).__name__}.")
-    out: list[int] = []
-    for v in values:
-        if not is_integer(v):
-            raise SVDEditError(f"{what} must contain integers, got {v!r}.")
-        if not 0 <= v < limit:
-            raise SVDEditError(f"{what}: {v} is out of range; valid values are 0..{limit - 1}.")
-        out.append(v)
-    return sorted(set(out))
-
-
 def scale_singular_values(
     svd: LatentSVD,
     factor: float,
@@ -211,11 +216,11 @@ def scale_singular_values(
     get a proper SVD.
     """
     f = check_finite_number(factor, "factor")
-    idx = _check_indices(indices, svd.rank, "indices (0-based singular value positions)")
+    idx = check_indices(indices, svd.rank, "indices (0-based singular value positions)")
     ch = (
         list(range(svd.channels))
         if channels is None
-        else _check_indices(channels, svd.channels, "channels (0-based)")
+        else check_indices(channels, svd.channels, "channels (0-based)")
     )
     scale = torch.ones(svd.channels, svd.rank, dtype=svd.S.dtype, device=svd.S.device)
     if idx and ch:

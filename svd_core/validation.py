@@ -1,8 +1,13 @@
-"""Input checks shared by the decomposition, the AVI code and the nodes."""
+"""Input checks shared by the decomposition, the AVI code, the list widgets and the nodes.
+
+Every node input is checked once, here or in the svd_core function it reaches; the node layer
+only prefixes the node's display name (``nodes/common.py``, ``run_or_explain``).
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TypeGuard
 
 import torch
@@ -27,8 +32,18 @@ def validate_latent(t: object, what: str = "latent") -> torch.Tensor:
     Raises:
         SVDEditError: with a message naming ``what`` and the fix.
     """
+    if getattr(t, "is_nested", False):
+        # comfy.nested_tensor.NestedTensor (or a torch nested tensor): several streams in one.
+        raise SVDEditError(
+            f"{what} is a nested (multi-stream) latent, e.g. video plus audio; the singular "
+            "value nodes edit a single image or video latent. Connect a single-stream LATENT "
+            "(from an image or video model's sampler or empty latent)."
+        )
     if not isinstance(t, torch.Tensor):
-        raise SVDEditError(f"{what} must be a torch tensor, got {type(t).__name__}.")
+        raise SVDEditError(
+            f"{what} is not a latent tensor (got {type(t).__name__}); connect a LATENT output "
+            "such as a KSampler's or 'Empty Latent Image'."
+        )
     if t.ndim not in (4, 5):
         raise SVDEditError(
             f"{what} must be a 4-D image latent [B, C, H, W] or a 5-D video latent "
@@ -72,5 +87,17 @@ def check_finite_number(value: object, what: str) -> float:
         raise SVDEditError(f"{what} must be a number, got {type(value).__name__}.")
     f = float(value)
     if not math.isfinite(f):
-        raise SVDEditError(f"{what} must be finite, got {value!r}.")
+        raise SVDEditError(f"{what} is not finite ({value!r}): use an ordinary number.")
     return f
+
+
+def check_indices(values: Sequence[int], limit: int, what: str) -> list[int]:
+    """``values`` sorted without repeats, each an integer in ``0..limit-1``, or SVDEditError."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise SVDEditError(f"{what} must be a list of integers, got {type(values).__name__}.")
+    for v in values:
+        if not is_integer(v):
+            raise SVDEditError(f"{what} must contain integers, got {v!r}.")
+        if not 0 <= v < limit:
+            raise SVDEditError(f"{what}: {v} is out of range; valid values are 0..{limit - 1}.")
+    return sorted(set(values))

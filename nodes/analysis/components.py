@@ -5,10 +5,9 @@ from __future__ import annotations
 import torch
 from comfy_api.latest import io
 
-from ...svd_core import rank_one_components, select_matrices
+from ...svd_core import item_components, parse_index_list
 from ..common import as_singular, run_or_explain
 from ..compat import search_aliases
-from ..parsing import parse_index_list
 from ..types import LatentSVDType
 from .common import CATEGORY, item_inputs, size_inputs, with_preview
 from .figures import components_figure, render
@@ -88,11 +87,7 @@ class SingularComponentsPreview(io.ComfyNode):
 
         def draw() -> torch.Tensor:
             chosen = parse_index_list(channels, svd.channels, "channels", empty_means_all=True)
-            select_matrices(svd.S, svd, batch_index, frame)  # clear range errors first
-            # One item only, so only the drawn components are materialised.
-            item = svd.select_batch(batch_index)
-            comps = select_matrices(rank_one_components(item, count, weighted), item, 0, frame)
-            values = select_matrices(item.S[..., :count], item, 0, frame)
+            comps, values = item_components(svd, count, batch_index, frame, weighted)
             fig = components_figure(
                 comps[chosen].detach().cpu(),
                 values[chosen].detach().cpu(),

@@ -5,21 +5,14 @@ from __future__ import annotations
 import torch
 from comfy_api.latest import io
 
-from ...svd_core import LatentSVD, select_matrices
+from ...svd_core import item_spectra, parse_index_list
 from ..common import as_singular, run_or_explain
 from ..compat import search_aliases
-from ..parsing import parse_index_list
 from ..types import LatentSVDType
 from .common import CATEGORY, item_inputs, size_inputs, with_preview
 from .figures import render, spectrum_figure
 
 NODE = "Latent Singular Value Spectrum"
-
-
-def _spectrum(svd: LatentSVD, batch_index: int, frame: int, max_index: int) -> torch.Tensor:
-    """[C, r'] singular values of one item (r' = r, or max_index when smaller)."""
-    s = select_matrices(svd.S, svd, batch_index, frame).detach().cpu()
-    return s[:, :max_index] if max_index > 0 else s
 
 
 class LatentSingularSpectrum(io.ComfyNode):
@@ -111,18 +104,8 @@ class LatentSingularSpectrum(io.ComfyNode):
 
         def draw() -> torch.Tensor:
             chosen = parse_index_list(channels, first.channels, "channels", empty_means_all=True)
-            # A second decomposition with batch 1 is compared with every item of the first.
-            spectra = [
-                _spectrum(s, batch_index if i == 0 or s.batch > 1 else 0, frame, max_index)
-                for i, (s, _) in enumerate(pairs)
-            ]
-            if any(s.shape[0] != first.channels for s in spectra):
-                raise ValueError(
-                    "the two latents have different channel counts "
-                    f"({first.channels} and {pairs[-1][0].channels}): compare latents of one "
-                    "family"
-                )
-            spectra = [s[chosen] for s in spectra]
+            spectra = item_spectra([s for s, _ in pairs], batch_index, frame, max_index)
+            spectra = [s[chosen].detach().cpu() for s in spectra]
             where = f"batch item {batch_index}"
             if first.frames is not None:
                 where += f", frame {frame}"

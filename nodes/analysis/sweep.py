@@ -7,10 +7,9 @@ from typing import Any
 import torch
 from comfy_api.latest import io
 
-from ...svd_core import strength_sweep
+from ...svd_core import parse_strengths, strength_sweep
 from ..common import as_attribute, as_singular, latent_device, run_or_explain
 from ..compat import search_aliases
-from ..parsing import parse_strengths
 from ..types import AttributeType, LatentSVDType, SingularLatent
 from .common import CATEGORY
 

@@ -1,9 +1,9 @@
 """Fixtures for the analysis tests.
 
-The pure modules of the pack (nodes/analysis/figures.py, nodes/parsing.py) import no ComfyUI,
-so they are loaded straight from their files under private names: importing them as
-`nodes....` would put our `nodes` package into sys.modules, where ComfyUI's own top-level
-`nodes` module must go when a later test boots the real runtime in this process.
+The pack's pure figure module (nodes/analysis/figures.py) imports no ComfyUI, so it is
+loaded straight from its file under a private name: importing it as `nodes....` would put
+our `nodes` package into sys.modules, where ComfyUI's own top-level `nodes` module must go
+when a later test boots the real runtime in this process.
 """
 
 from __future__ import annotations
@@ -39,4 +39,6 @@ def figures() -> ModuleType:
 
 @pytest.fixture(scope="session")
 def strengths() -> ModuleType:
-    return load_pure_module("nodes/parsing.py")
+    import svd_core.parsing
+
+    return svd_core.parsing
