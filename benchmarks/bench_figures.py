@@ -47,8 +47,8 @@ from svd_core import (  # noqa: E402
     AVIConfig,
     apply_attribute,
     decompose,
+    item_components,
     learn_attribute,
-    rank_one_components,
     recompose,
     select_matrices,
     strength_sweep,
@@ -91,9 +91,7 @@ def figure_calls(figures: ModuleType, per_strength: bool = False) -> dict[str, o
         return figures.render(fig, 1024, 768)
 
     def components() -> torch.Tensor:
-        item = a.select_batch(0)
-        comps = select_matrices(rank_one_components(item, 4), item, 0, 0)
-        values = select_matrices(item.S[..., :4], item, 0, 0)
+        comps, values = item_components(a, 4, 0, 0)
         fig = figures.components_figure(comps, values, channels, 1024, 768)
         return figures.render(fig, 1024, 768)
 

@@ -13,13 +13,17 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import NamedTuple
 
 import matplotlib
 import matplotlib.style
 import numpy as np
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import NullLocator
 
 DPI = 100
@@ -82,6 +86,41 @@ def new_figure(width: int, height: int, constrained: bool = True) -> Figure:
     return fig
 
 
+class _Grid(NamedTuple):
+    """Pixel geometry of a panel grid: outer margins, gaps between panels, panel size."""
+
+    left: float
+    right: float
+    top: float
+    bottom: float
+    col_gap: float
+    row_gap: float
+    panel_w: float
+    panel_h: float
+
+
+def _grid_geometry(
+    width: float,
+    height: float,
+    rows: int,
+    cols: int,
+    margins: tuple[int, int, int, int],
+    gaps: tuple[int, int],
+    square: bool,
+) -> _Grid:
+    """Where the panels of :func:`panel_grid` go, in pixels (see there)."""
+    left, right, top, bottom = margins
+    col_gap, row_gap = gaps
+    left, right, col_gap, panel_w = _fit(width, left, right, col_gap, cols)
+    top, bottom, row_gap, panel_h = _fit(height, top, bottom, row_gap, rows)
+    if square:
+        side = min(panel_w, panel_h)
+        extra_x, extra_y = cols * (panel_w - side) / 2.0, rows * (panel_h - side) / 2.0
+        left, right, top, bottom = left + extra_x, right + extra_x, top + extra_y, bottom + extra_y
+        panel_w = panel_h = side
+    return _Grid(left, right, top, bottom, col_gap, row_gap, panel_w, panel_h)
+
+
 def panel_grid(
     fig: Figure,
     rows: int,
@@ -100,26 +139,18 @@ def panel_grid(
     the grid centred in the space left over.
     """
     width, height = fig.bbox.width, fig.bbox.height
-    left, right, top, bottom = margins
-    col_gap, row_gap = gaps
-    left, right, col_gap, panel_w = _fit(width, left, right, col_gap, cols)
-    top, bottom, row_gap, panel_h = _fit(height, top, bottom, row_gap, rows)
-    if square:
-        side = min(panel_w, panel_h)
-        extra_x, extra_y = cols * (panel_w - side) / 2.0, rows * (panel_h - side) / 2.0
-        left, right, top, bottom = left + extra_x, right + extra_x, top + extra_y, bottom + extra_y
-        panel_w = panel_h = side
+    g = _grid_geometry(width, height, rows, cols, margins, gaps, square)
     return fig.subplots(
         rows,
         cols,
         squeeze=False,
         gridspec_kw={
-            "left": left / width,
-            "right": 1.0 - right / width,
-            "top": 1.0 - top / height,
-            "bottom": bottom / height,
-            "wspace": col_gap / panel_w,
-            "hspace": row_gap / panel_h,
+            "left": g.left / width,
+            "right": 1.0 - g.right / width,
+            "top": 1.0 - g.top / height,
+            "bottom": g.bottom / height,
+            "wspace": g.col_gap / g.panel_w,
+            "hspace": g.row_gap / g.panel_h,
         },
     )
 
@@ -244,8 +275,10 @@ def components_figure(
 
     components: [len(channels), n, H, W] (u_i v_i^T, or s_i u_i v_i^T when weighted);
     singular_values: [len(channels), n]. One symmetric colour scale for the whole grid, so
-    tiles compare; the colour bar is the legend. `fig.axes[row * n + i].images[0]` holds the
-    tile's array.
+    tiles compare; the colour bar is the legend. The tiles are images on one axes in pixel
+    coordinates (``fig.axes[0]``; an axes per tile cost most of the drawing time):
+    ``fig.axes[0].images[row * n + i]`` holds the tile's array, ``fig.axes[0].texts`` the
+    tile titles ("i=..  s=..", row by row) and the channel labels.
     """
     if components.ndim != 4 or singular_values.shape != components.shape[:2]:
         raise ValueError("components_figure expects components [C, n, H, W] and values [C, n]")
@@ -258,25 +291,60 @@ def components_figure(
             f"(at most {MAX_TILES}): pick fewer channels or a smaller count."
         )
     data = components.detach().to("cpu", torch.float64).numpy()
+    values = singular_values.detach().to("cpu", torch.float64).numpy()
     vmax = float(np.abs(data).max()) or 1.0
+    norm = Normalize(vmin=-vmax, vmax=vmax)
     with figure_style():
         fig = new_figure(width, height, constrained=False)
+        w, h = fig.bbox.width, fig.bbox.height
         # Square tiles (most latents are square); the channel labels read horizontally.
-        axes = panel_grid(fig, rows, n, margins=(70, 100, 44, 8), gaps=(56, 16), square=True)
+        g = _grid_geometry(w, h, rows, n, (70, 100, 44, 8), (56, 16), square=True)
+        side = g.panel_w
+        ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+        ax.set_axis_off()
+        # Built once: every text would otherwise resolve its font from the rc settings.
+        tile_font = FontProperties(size=7.0)
+        label_font = FontProperties(size=matplotlib.rcParams["axes.labelsize"])
         image = None
+        frames = []
         for r in range(rows):
+            y = g.top + r * (side + g.row_gap)
             for i in range(n):
-                ax = axes[r][i]
-                image = ax.imshow(data[r, i], cmap="RdBu_r", vmin=-vmax, vmax=vmax)
-                ax.set_xticks([])
-                ax.set_yticks([])
-                s = float(singular_values[r, i])
-                ax.set_title(f"i={i + 1}  s={s:.3g}", fontsize=7, y=1.0, pad=2.0)
-                if i == 0:
-                    ax.set_ylabel(f"channel {channels[r]}", rotation=0, ha="right", va="center")
+                x = g.left + i * (side + g.col_gap)
+                frames.append([(x, y), (x + side, y), (x + side, y + side), (x, y + side), (x, y)])
+                image = ax.imshow(
+                    data[r, i],
+                    cmap="RdBu_r",
+                    norm=norm,
+                    extent=(x, x + side, y + side, y),
+                    aspect="auto",
+                )
+                head = f"i={i + 1}  s={values[r, i]:.3g}"
+                ax.text(
+                    x + side / 2.0,
+                    y - 2.0,
+                    head,
+                    fontproperties=tile_font,
+                    ha="center",
+                    va="bottom",
+                )
+            label = f"channel {channels[r]}"
+            ax.text(
+                g.left - 6.0,
+                y + side / 2.0,
+                label,
+                fontproperties=label_font,
+                ha="right",
+                va="center",
+            )
+        # Every tile's frame (an axes' spines) as one artist.
+        lw = matplotlib.rcParams["axes.linewidth"]
+        ax.add_collection(LineCollection(frames, colors="black", linewidths=lw))
+        # Pixel coordinates, y downwards like the figure's rows.
+        ax.set_xlim(0.0, w)
+        ax.set_ylim(h, 0.0)
         label = "$s_i u_i v_i^T$" if weighted else "$u_i v_i^T$"
         # The colour bar sits in the grid's right margin (fixed pixels, like the grid).
-        w = fig.bbox.width
         bar = fig.add_axes((1.0 - min(84.0 / w, 0.2), 0.1, min(12.0 / w, 0.03), 0.8))
         fig.colorbar(image, cax=bar, label=f"component value {label}")
         fig.suptitle(title or f"Top {n} rank-1 components {label} per channel")
