@@ -303,8 +303,12 @@ def components_figure(
         ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
         ax.set_axis_off()
         # Built once: every text would otherwise resolve its font from the rc settings.
-        tile_font = FontProperties(size=7.0)
-        label_font = FontProperties(size=matplotlib.rcParams["axes.labelsize"])
+        heads = {"fontproperties": FontProperties(size=7.0), "ha": "center", "va": "bottom"}
+        labels = {
+            "fontproperties": FontProperties(size=matplotlib.rcParams["axes.labelsize"]),
+            "ha": "right",
+            "va": "center",
+        }
         image = None
         frames = []
         for r in range(rows):
@@ -319,24 +323,8 @@ def components_figure(
                     extent=(x, x + side, y + side, y),
                     aspect="auto",
                 )
-                head = f"i={i + 1}  s={values[r, i]:.3g}"
-                ax.text(
-                    x + side / 2.0,
-                    y - 2.0,
-                    head,
-                    fontproperties=tile_font,
-                    ha="center",
-                    va="bottom",
-                )
-            label = f"channel {channels[r]}"
-            ax.text(
-                g.left - 6.0,
-                y + side / 2.0,
-                label,
-                fontproperties=label_font,
-                ha="right",
-                va="center",
-            )
+                ax.text(x + side / 2.0, y - 2.0, f"i={i + 1}  s={values[r, i]:.3g}", **heads)
+            ax.text(g.left - 6.0, y + side / 2.0, f"channel {channels[r]}", **labels)
         # Every tile's frame (an axes' spines) as one artist.
         lw = matplotlib.rcParams["axes.linewidth"]
         ax.add_collection(LineCollection(frames, colors="black", linewidths=lw))
