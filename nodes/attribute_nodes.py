@@ -43,10 +43,12 @@ class LearnAttributeFromPair(io.ComfyNode):
             category=CATEGORY,
             **search_aliases("learn attribute", "prompt pair", "concept"),
             description="Attribute Vector Integration: trains a small predictor that turns the "
-            "source latent's singular components into the target's attribute (e.g. 'a photo of "
-            "a person' at step k -> 'a photo of a smiling person' at step k + delta, same seed; "
-            "or, noise-matched, both prompts continued from the same step-k latent for delta "
-            "steps). "
+            "source latent's singular components into the target's attribute. Two pairings, "
+            "chosen by the wiring: branched (recommended): 'a photo of a person' and 'a photo "
+            "of a smiling person' both continued from the same step-k latent for delta steps; "
+            "the paper's: the source prompt to step k and the target prompt to step k + delta "
+            "from step 0, same seed. The pairing is read off the samplers and recorded; Apply "
+            "then needs the same wiring (source_branch connected for branched pairs). "
             "Shows the loss curve against the exact optimum. A batch of pairs trains one "
             "attribute, which also stores its mean edit over the pairs (what Apply adds "
             "without a target; learn it from 16 or more pairs for that). The source and "
@@ -57,13 +59,18 @@ class LearnAttributeFromPair(io.ComfyNode):
             inputs=[
                 LatentSVDType.Input(
                     "source",
-                    tooltip="Decomposition of the source latent x: the source prompt sampled "
-                    "to step k (KSamplerAdvanced end_at_step = k, leftover noise enabled).",
+                    tooltip="Decomposition of the source latent. Branched pairs: the source "
+                    "prompt continued from the step-k latent x for delta steps "
+                    "(KSamplerAdvanced start_at_step = k, end_at_step = k + delta, add_noise "
+                    "disabled). The paper's pairs: x itself, the source prompt sampled to step k "
+                    "(end_at_step = k, leftover noise enabled).",
                 ),
                 LatentSVDType.Input(
                     "target",
-                    tooltip="Decomposition of the target latent z: the target prompt, same "
-                    "seed, sampled to step k + delta. Same shape as the source, or batch 1.",
+                    tooltip="Decomposition of the target latent. Branched pairs: the target "
+                    "prompt continued from the same x for the same steps. The paper's pairs: the "
+                    "target prompt, same seed, sampled from step 0 to k + delta. Same shape as "
+                    "the source, or batch 1.",
                 ),
                 io.Int.Input(
                     "k_source",
@@ -260,11 +267,13 @@ class ApplySingularEdit(io.ComfyNode):
                 LatentSVDType.Input(
                     "target",
                     optional=True,
-                    tooltip="Optional: decomposition of this image's own target latent "
-                    "(target prompt, same seed, step k + delta; with source_branch: the target "
-                    "prompt continued from this latent for delta steps). Without it the "
-                    "attribute's stored mean edit is added (older attribute files: its stored "
-                    "target components); both only at the latent size of training.",
+                    tooltip="Optional: decomposition of this image's own target latent, made "
+                    "like the attribute's training targets (branched: the target prompt "
+                    "continued from this latent for delta steps, with source_branch; the "
+                    "paper's: the target prompt, same seed, step 0 to k + delta). Without it "
+                    "the attribute's stored mean edit is added (older attribute files: its "
+                    "stored target components); both only at the latent size of training; the "
+                    "mean edit needs a strength of about 3.",
                 ),
                 LatentSVDType.Input(
                     "source_branch",
@@ -272,8 +281,9 @@ class ApplySingularEdit(io.ComfyNode):
                     tooltip="Optional, with target: decomposition of the source prompt "
                     "continued from this latent for the same delta steps. The edit is then "
                     "taken between the two branches (same noise level, so only the attribute "
-                    "differs) and added to this latent. Learn the attribute from such branch "
-                    "pairs too.",
+                    "differs) and added to this latent. Required with a target for an "
+                    "attribute learned from branch pairs, refused for one learned from the "
+                    "paper's pairs.",
                 ),
             ],
             outputs=[

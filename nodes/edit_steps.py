@@ -14,6 +14,9 @@ from .types import CATEGORY
 
 EDIT_STEPS = "Edit Steps (singular value edit)"
 MAX_STEPS = 10_000
+#: Branched pairs kept the most identity at 90 % edit success with 2 steps (semantic sweeps,
+#: table 1: smile 69.3, hair 71.8; 3 is within the intervals, 1 needs strength 3.5-4).
+DEFAULT_DELTA = 2
 
 
 class SingularEditSteps(io.ComfyNode):
@@ -46,12 +49,14 @@ class SingularEditSteps(io.ComfyNode):
                 ),
                 io.Int.Input(
                     "delta",
-                    default=3,
+                    default=DEFAULT_DELTA,
                     min=-MAX_STEPS,
                     max=MAX_STEPS,
-                    tooltip="The target latent is taken at step k + delta (a little "
-                    "cleaner when positive). Editing a photo needs delta > 0: the "
-                    "target prompt runs from k to k + delta.",
+                    tooltip="Branched pairs: how many steps both prompts run on from the "
+                    "step-k latent (2 measured best, 1 needs a stronger edit). The paper's "
+                    "pairs: the target is taken at step k + delta (the paper: a little "
+                    "cleaner, > 0; the semantic test bed measured 0 best). Branches and "
+                    "photos need delta > 0.",
                 ),
             ],
             outputs=[

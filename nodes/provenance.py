@@ -19,6 +19,12 @@ from typing import Any
 TEXT_INPUTS = ("text", "text_g", "text_l")
 #: How many nodes one walk visits at most (a real graph reaches a sampler in a few hops).
 MAX_VISITS = 256
+#: What the Load node shows for an attribute's recorded pair mode.
+PAIR_WORDS = {
+    "independent": "independent (the paper's: target prompt from step 0; apply with target)",
+    "branched": "branched (both prompts continued from step k; apply with target and "
+    "source_branch)",
+}
 
 
 def _links(node: Mapping[str, Any]) -> list[str]:
@@ -74,13 +80,39 @@ def _end_step(sampler: Mapping[str, Any]) -> int | None:
     return None
 
 
+def _branch_start(sampler: Mapping[str, Any]) -> int | None:
+    """``start_at_step`` of a KSamplerAdvanced that continues a latent (starts after step 0
+    without adding noise): one branch of a noise-matched pair. None otherwise."""
+    start = sampler.get("start_at_step")
+    if isinstance(start, int) and start > 0 and sampler.get("add_noise") == "disable":
+        return start
+    return None
+
+
+def _pair_steps(
+    source: Mapping[str, Any], target: Mapping[str, Any]
+) -> tuple[str, int, int] | None:
+    """(pair mode, step k, delta) from the two samplers that made a pair, when their step
+    fields show it: both from step 0 (the paper's pairing: k = the source's end, delta = the
+    target's end - k) or both continuing from the same step k to the same end (branched)."""
+    ends = _end_step(source), _end_step(target)
+    if ends[0] is None or ends[1] is None:
+        return None
+    starts = _branch_start(source), _branch_start(target)
+    if starts[0] is not None and starts[0] == starts[1] and ends[0] == ends[1]:
+        return "branched", starts[0], ends[0] - starts[0]
+    if all(s.get("start_at_step", 0) == 0 for s in (source, target)):
+        return "independent", ends[0], ends[1] - ends[0]
+    return None
+
+
 def learn_provenance(prompt: object, node_id: object) -> dict[str, object]:
     """Provenance of the learn node ``node_id`` in the API prompt ``prompt``.
 
     Returns the subset of ``source_prompt``, ``target_prompt`` (the texts feeding the source
-    and target samplers' positive inputs), ``step`` (the source sampler's ``end_at_step`` =
-    the edit step k) and ``delta`` (the target's end step minus k) that the graph shows; an
-    empty dict for anything else (no prompt, a graph it cannot follow).
+    and target samplers' positive inputs), ``pair_mode``, ``step`` (the edit step k) and
+    ``delta`` that the graph shows (see :func:`_pair_steps`); an empty dict for anything
+    else (no prompt, a graph it cannot follow).
     """
     if not isinstance(prompt, Mapping):
         return {}
@@ -89,20 +121,19 @@ def learn_provenance(prompt: object, node_id: object) -> dict[str, object]:
     if not isinstance(inputs, Mapping):
         return {}
     out: dict[str, object] = {}
-    ends: dict[str, int | None] = {}
+    samplers: dict[str, Mapping[str, Any]] = {}
     for side in ("source", "target"):
         hit = _upstream(prompt, inputs.get(side), _sampler)
         if hit is None:
             continue
-        sampler = hit[1]
-        ends[side] = _end_step(sampler)
-        text = _upstream(prompt, sampler.get("positive"), _text)
+        samplers[side] = hit[1]
+        text = _upstream(prompt, hit[1].get("positive"), _text)
         if text is not None:
             out[f"{side}_prompt"] = text[1]
-    source_end, target_end = ends.get("source"), ends.get("target")
-    if source_end is not None and target_end is not None:
-        out["step"] = source_end
-        out["delta"] = target_end - source_end
+    if len(samplers) == 2:
+        pair = _pair_steps(samplers["source"], samplers["target"])
+        if pair is not None:
+            out["pair_mode"], out["step"], out["delta"] = pair
     return out
 
 
@@ -116,6 +147,7 @@ def describe_attribute(attribute: Any) -> str:
     if attribute.step is not None:
         delta = "" if attribute.delta is None else f", target at k {attribute.delta:+d}"
         lines.append(f"edit step k = {attribute.step}{delta}")
+    lines.append(f"pairs: {PAIR_WORDS.get(attribute.pair_mode, 'not recorded')}")
     frames = "" if attribute.frames is None else f", {attribute.frames} frames"
     lines.append(
         f"learned on {attribute.channels}-channel {attribute.height}x{attribute.width} latents"

@@ -454,6 +454,59 @@ def _mean_edit(latent_svd: LatentSVD, attribute: Attribute) -> torch.Tensor:
     return mean.to(latent_svd.device, torch.float32)
 
 
+def _check_pair_mode(attribute: Attribute, source_branch: LatentSVD | None) -> None:
+    """A target is applied the way the attribute's pairs were made (when it recorded that):
+    its predictor has only seen pairs of that kind.  The mean edit serves both modes."""
+    if attribute.pair_mode == "branched" and source_branch is None:
+        raise SVDEditError(
+            "this attribute was learned from branched pairs (source and target prompt both "
+            "continued from the step-k latent for delta steps): connect this image's source "
+            "branch as source_branch beside its target branch, or connect neither to add the "
+            "attribute's mean edit."
+        )
+    if attribute.pair_mode == "independent" and source_branch is not None:
+        raise SVDEditError(
+            "this attribute was learned from the paper's independent pairs (the target prompt "
+            "sampled from step 0 to k + delta): disconnect source_branch and connect such a "
+            "target, or learn the attribute from branch pairs."
+        )
+
+
+def _edit_for(
+    latent_svd: LatentSVD,
+    attribute: Attribute,
+    target: LatentSVD | None,
+    source_branch: LatentSVD | None,
+    reuse: str | None,
+) -> Callable[[], torch.Tensor]:
+    """Check what :func:`apply_attribute` and :func:`strength_sweep` were given and return
+    the computation of their full-strength edit (deferred: strength 0 needs none)."""
+    if source_branch is not None:
+        require_svd(source_branch, "source_branch")
+        if target is None:
+            raise SVDEditError(
+                "source_branch needs its target: connect the target branch (the target prompt "
+                "continued from the same latent for the same steps) as target."
+            )
+        _check_pair(latent_svd, source_branch, "source_branch")
+    if reuse is not None:
+        if reuse not in REUSE_MODES:
+            raise SVDEditError(f"reuse must be one of {list(REUSE_MODES)} or None, got {reuse!r}.")
+        if target is not None:
+            raise SVDEditError("reuse applies only without a target; a target was given.")
+    require_attribute(attribute)
+    if target is not None:
+        _check_pair_mode(attribute, source_branch)
+    if source_branch is not None:
+        return lambda: edit_delta(source_branch, attribute, target)
+    if target is not None:
+        return lambda: edit_delta(latent_svd, attribute, target)
+    mode = reuse or ("mean_edit" if attribute.mean_edit is not None else "stored_target")
+    if mode == "mean_edit":
+        return lambda: _mean_edit(latent_svd, attribute)
+    return lambda: edit_delta(latent_svd, attribute, None)
+
+
 def apply_attribute(
     latent_svd: LatentSVD,
     attribute: Attribute,
@@ -501,32 +554,10 @@ def apply_attribute(
     """
     s = check_finite_number(strength, "strength")
     require_svd(latent_svd, "latent_svd")
-    if source_branch is not None:
-        require_svd(source_branch, "source_branch")
-        if target is None:
-            raise SVDEditError(
-                "source_branch needs its target: connect the target branch (the target prompt "
-                "continued from the same latent for the same steps) as target."
-            )
-        _check_pair(latent_svd, source_branch, "source_branch")
-    if reuse is not None:
-        if reuse not in REUSE_MODES:
-            raise SVDEditError(f"reuse must be one of {list(REUSE_MODES)} or None, got {reuse!r}.")
-        if target is not None:
-            raise SVDEditError("reuse applies only without a target; a target was given.")
-    require_attribute(attribute)
+    edit = _edit_for(latent_svd, attribute, target, source_branch, reuse)
     if s == 0.0:
         return latent_svd
-    if source_branch is not None:
-        delta = edit_delta(source_branch, attribute, target)
-    elif target is not None:
-        delta = edit_delta(latent_svd, attribute, target)
-    else:
-        mode = reuse or ("mean_edit" if attribute.mean_edit is not None else "stored_target")
-        if mode == "mean_edit":
-            delta = _mean_edit(latent_svd, attribute)
-        else:
-            delta = edit_delta(latent_svd, attribute, None)
+    delta = edit()
     with torch.no_grad():
         edited = _blend(_dense(latent_svd), delta, s)
         u, sv, vh = torch.linalg.svd(edited, full_matrices=False)
@@ -538,19 +569,23 @@ def strength_sweep(
     attribute: Attribute,
     strengths: Sequence[float],
     target: LatentSVD | None = None,
+    source_branch: LatentSVD | None = None,
 ) -> list[torch.Tensor]:
-    """The latent edited at every strength, as dense latents: ``x + s * (y - x)``.
+    """The latent edited at every strength, as dense latents: ``x + s * edit``, the same
+    edit as :func:`apply_attribute` with the same ``target`` and ``source_branch`` (the
+    mean edit when neither is given).
 
-    The edit is linear in the strength, so ``y - x`` is computed once and no decomposition
+    The edit is linear in the strength, so it is computed once and no decomposition
     is made per strength (docs/method.md section 4).  Each result has the latent's shape and
     dtype on its device, like ``recompose(apply_attribute(...))``; strength 0 gives the
     recomposed input exactly.
     """
     values = [check_finite_number(s, "strength") for s in strengths]
     require_svd(latent_svd, "latent_svd")
+    edit = _edit_for(latent_svd, attribute, target, source_branch, None)
     if all(s == 0.0 for s in values):
         return [recompose(latent_svd) for _ in values]
-    delta = edit_delta(latent_svd, attribute, target)
+    delta = edit()
     with torch.no_grad():
         x = _dense(latent_svd)
         return [

@@ -49,7 +49,8 @@ class AttributeStrengthSweep(io.ComfyNode):
             description="Applies a learned attribute at every strength of a list and returns "
             "the edited latents as one LATENT batch, so a single sampler run (continuing from "
             "step k with add_noise disabled) gives the interpolation strip: "
-            "edited = x + strength * (y - x).",
+            "edited = x + strength * edit, the edit of 'Apply Singular Value Edit' with the "
+            "same inputs.",
             inputs=[
                 LatentSVDType.Input(
                     "latent_svd",
@@ -73,6 +74,15 @@ class AttributeStrengthSweep(io.ComfyNode):
                     "(step k + delta, target prompt). Not connected: the attribute's stored "
                     "mean edit is added (older attribute files: its stored target "
                     "components); same latent size only.",
+                ),
+                LatentSVDType.Input(
+                    "source_branch",
+                    optional=True,
+                    tooltip="Optional, with target_latent_svd (then the target branch): "
+                    "decomposition of the source prompt continued from this latent for the "
+                    "same delta steps; the edit is taken between the two branches, as in "
+                    "'Apply Singular Value Edit'. Needed for attributes learned from branch "
+                    "pairs.",
                 ),
             ],
             outputs=[
@@ -98,6 +108,7 @@ class AttributeStrengthSweep(io.ComfyNode):
         attribute: object,
         strengths: str,
         target_latent_svd: object | None = None,
+        source_branch: object | None = None,
     ) -> io.NodeOutput:
         value = as_singular(NODE, latent_svd)
         attr = as_attribute(NODE, attribute)
@@ -106,9 +117,14 @@ class AttributeStrengthSweep(io.ComfyNode):
             if target_latent_svd is None
             else as_singular(NODE, target_latent_svd, "target_latent_svd").svd
         )
+        branch = (
+            None if source_branch is None else as_singular(NODE, source_branch, "source_branch").svd
+        )
         values = run_or_explain(NODE, lambda: parse_strengths(strengths))
-        # One edit y - x for every strength (the edit is linear in it); each result is in the
+        # One edit for every strength (the edit is linear in it); each result is in the
         # source dtype first: the same rounding as Apply + Recompose.
-        edits = run_or_explain(NODE, lambda: strength_sweep(value.svd, attr, values, target))
+        edits = run_or_explain(
+            NODE, lambda: strength_sweep(value.svd, attr, values, target, branch)
+        )
         samples = interleave([e.to(latent_device(), torch.float32) for e in edits])
         return io.NodeOutput(sweep_latent(value, samples, len(values)), len(values))

@@ -101,9 +101,29 @@ def test_learn_provenance_follows_the_graph(comfy_runtime: ComfyRuntime) -> None
     assert walk(_walk_graph("KSamplerAdvanced", "a person"), "9") == {
         "source_prompt": "a person",
         "target_prompt": "smiling",
+        "pair_mode": "independent",
         "step": 3,
         "delta": 2,
     }
+    # Both prompts continued from the same step-k latent for the same steps: branched pairs,
+    # k is where the branches start and delta how far they run.
+    branched = _walk_graph("KSamplerAdvanced", "a person", end=5)
+    for sid in ("4", "5"):
+        branched[sid]["inputs"].update(start_at_step=3, end_at_step=5, add_noise="disable")
+    assert walk(branched, "9") == {
+        "source_prompt": "a person",
+        "target_prompt": "smiling",
+        "pair_mode": "branched",
+        "step": 3,
+        "delta": 2,
+    }
+    # Branches of different lengths, or one that adds noise again, are neither pairing.
+    for change in ({"end_at_step": 6}, {"add_noise": "enable"}):
+        odd = _walk_graph("KSamplerAdvanced", "a person", end=5)
+        for sid in ("4", "5"):
+            odd[sid]["inputs"].update(start_at_step=3, end_at_step=5, add_noise="disable")
+        odd["5"]["inputs"].update(change)
+        assert set(walk(odd, "9")) == {"source_prompt", "target_prompt"}, change
     # No end step below the sampler's steps (a sampler run to the end): the prompts only.
     assert walk(_walk_graph("KSamplerAdvanced", "a person", end=10000), "9") == {
         "source_prompt": "a person",

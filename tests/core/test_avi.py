@@ -238,6 +238,41 @@ def test_branched_mode_adds_the_edit_between_the_branches(gen, structured):
         learn_attribute(decompose(xs), decompose(zt), AVIConfig(steps=1), pair_mode="other")
 
 
+def test_a_target_is_applied_the_way_the_attribute_was_learned(gen, structured):
+    """An attribute that recorded its pairing refuses the other wiring, at any strength and in
+    the sweep alike; the mean edit (no target) and unrecorded attributes serve every wiring."""
+    x = structured((1, 4, 16, 16), 6, 0.3, gen)
+    xs = x + 0.1 * torch.randn(1, 4, 16, 16, generator=gen)
+    zt = xs + 0.5 * structured((1, 4, 16, 16), 2, 0.0, gen)
+    sx, sxs, szt = decompose(x), decompose(xs), decompose(zt)
+    cfg = AVIConfig(ks=4, kt=4, steps=5)
+    branched = learn_attribute(sxs, szt, cfg, pair_mode="branched")
+    paper = learn_attribute(sx, szt, cfg, pair_mode="independent")
+    unrecorded = learn_attribute(sx, szt, cfg)
+    for strength in (0.0, 1.0):
+        with pytest.raises(SVDEditError, match="branched pairs.*connect .* as source_branch"):
+            apply_attribute(sx, branched, szt, strength)
+        with pytest.raises(SVDEditError, match="independent pairs.*disconnect source_branch"):
+            apply_attribute(sx, paper, szt, strength, source_branch=sxs)
+    with pytest.raises(SVDEditError, match="branched pairs"):
+        strength_sweep(sx, branched, [0.0, 1.0], szt)
+    with pytest.raises(SVDEditError, match="independent pairs"):
+        strength_sweep(sx, paper, [1.0], szt, sxs)
+    # The matching wiring, the mean edit and an unrecorded attribute in either wiring work.
+    for att, target, branch in (
+        (branched, szt, sxs),
+        (paper, szt, None),
+        (branched, None, None),
+        (paper, None, None),
+        (unrecorded, szt, None),
+        (unrecorded, szt, sxs),
+    ):
+        out = recompose(apply_attribute(sx, att, target, 1.0, source_branch=branch))
+        (swept,) = strength_sweep(sx, att, [1.0], target, branch)
+        assert rel(swept, out) < 1e-5
+        assert rel(out, x) > 1e-4
+
+
 def test_two_branched_edits_in_a_row_add_up(gen, structured):
     """Composition: the second edit does not depend on the latent it is added to."""
     x = structured((1, 4, 16, 16), 6, 0.3, gen)
@@ -418,3 +453,6 @@ def test_strength_sweep_is_apply_at_every_strength_without_a_decomposition_each(
         assert rel(e.float(), recompose(apply_attribute(sx, att, sz, s)).float()) < 2e-3
     with pytest.raises(SVDEditError, match="strength"):
         strength_sweep(sx, att, [0.0, float("nan")], sz)
+    # Without a target the sweep adds the mean edit, as Apply does.
+    (mean,) = strength_sweep(sx, att, [2.0], None)
+    assert rel(mean.float(), recompose(apply_attribute(sx, att, None, 2.0)).float()) < 2e-3
