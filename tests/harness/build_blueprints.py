@@ -51,7 +51,7 @@ DEFAULTS = {
     "sampler_name": "euler",
     "scheduler": "normal",
     "edit_step": 9,
-    "delta": 3,
+    "delta": 2,
     "strength": 1.0,
     "width": 512,
     "height": 512,
@@ -194,9 +194,45 @@ def expose_common(
     bp.widget("strength", (apply_, "strength"))
 
 
-def generated_pair(bp: Blueprint, c: Common) -> tuple[int, int, int, int, int]:
-    """Empty latent, source to k and target to k + delta from one seed, both decomposed.
-    Returns (empty latent, source sampler, target sampler, their decompositions)."""
+@dataclass(frozen=True)
+class Pair:
+    """A step-k latent x and its noise-matched branches, decomposed."""
+
+    x: int  # the node whose output 0 is x
+    dx: int
+    source_branch: int
+    dsource_branch: int
+    target_branch: int
+    dtarget_branch: int
+
+
+def branches(bp: Blueprint, c: Common, x: int, dx: int, col: float) -> Pair:
+    """The source and the target prompt each continued from x for delta steps (k to
+    k + delta, no new noise, leftover noise kept), decomposed in the next column."""
+    g = bp.graph
+    made = [
+        ksampler(
+            bp,
+            c,
+            (col, 380 * row),
+            prompt,
+            x,
+            f"{what} branch: k to k + delta",
+            start="edit_step",
+            end="target_step",
+            add_noise=False,
+            leftover=True,
+        )
+        for row, (prompt, what) in enumerate(((c.source, "Source"), (c.target, "Target")))
+    ]
+    ds = decompose(g, made[0], (col + 360, 0), "Decompose source branch")
+    dt = decompose(g, made[1], (col + 360, 380), "Decompose target branch")
+    return Pair(x, dx, made[0], ds, made[1], dt)
+
+
+def generated_pair(bp: Blueprint, c: Common) -> tuple[int, Pair]:
+    """Empty latent, x = the source prompt to step k from one seed, and its two branches.
+    Returns (empty latent, the pair)."""
     g = bp.graph
     empty = g.node(
         "EmptyLatentImage",
@@ -207,52 +243,39 @@ def generated_pair(bp: Blueprint, c: Common) -> tuple[int, int, int, int, int]:
     src = ksampler(
         bp,
         c,
-        (440, 0),
+        (0, 0),
         c.source,
         empty,
-        "Source to step k",
+        "Source to step k (x)",
         start=None,
         end="edit_step",
         add_noise=True,
         leftover=True,
     )
-    tgt = ksampler(
-        bp,
-        c,
-        (440, 380),
-        c.target,
-        empty,
-        "Target to step k + delta",
-        start=None,
-        end="target_step",
-        add_noise=True,
-        leftover=True,
-    )
-    dsrc = decompose(g, src, (800, 0), "Decompose source")
-    dtgt = decompose(g, tgt, (800, 380), "Decompose target")
-    return empty, src, tgt, dsrc, dtgt
+    dx = decompose(g, src, (0, 380), "Decompose x")
+    return empty, branches(bp, c, src, dx, 440)
 
 
 def apply_and_continue(
     bp: Blueprint,
     c: Common,
-    dsrc: int,
-    dtgt: int,
+    pair: Pair,
     attribute: int | None,
-    source_latent: int | None,
+    unedited: bool,
     x: float,
 ) -> tuple[int, int, int | None]:
-    """Apply (strength) -> recompose -> continue from k with the source prompt; and, from
-    `source_latent` unless None, the unedited continuation.
+    """Apply (strength) the edit between the branches to x -> recompose -> continue from k
+    with the source prompt; and, if ``unedited``, x's own continuation.
     Returns (apply, edited sampler, unedited sampler or None)."""
     g = bp.graph
     apply_ = g.node(
-        "ApplySingularEdit", (x, 0), {"strength": DEFAULTS["strength"]}, size=(320, 120)
+        "ApplySingularEdit", (x, 0), {"strength": DEFAULTS["strength"]}, size=(320, 140)
     )
-    g.connect(dsrc, 0, apply_, "latent_svd")
+    g.connect(pair.dx, 0, apply_, "latent_svd")
     if attribute is not None:
         g.connect(attribute, "attribute", apply_, "attribute")
-    g.connect(dtgt, 0, apply_, "target")
+    g.connect(pair.dtarget_branch, 0, apply_, "target")
+    g.connect(pair.dsource_branch, 0, apply_, "source_branch")
     rec = g.node("LatentRecompose", (x, 180), size=(280, 60))
     g.connect(apply_, 0, rec, "latent_svd")
     edited = ksampler(
@@ -267,14 +290,14 @@ def apply_and_continue(
         add_noise=False,
         leftover=False,
     )
-    if source_latent is None:
+    if not unedited:
         return apply_, edited, None
     plain = ksampler(
         bp,
         c,
         (x + 360, 380),
         c.source,
-        source_latent,
+        pair.x,
         "Unedited: continue from k",
         start="edit_step",
         end=None,
@@ -289,19 +312,21 @@ def learn_blueprint(specs: dict[str, NodeSpec]) -> Blueprint:
         LEARN,
         "Learns an attribute (e.g. smiling) from a source and a target "
         "prompt on one seed, applies it at the edit step and continues with the "
-        "source prompt: the method's whole graph as one node. Outputs the "
-        "attribute (save it or connect it to 'Generate with Attribute'), the edited "
-        "and the unedited latent.",
+        "source prompt: the method's whole graph as one node. Noise-matched pairs: "
+        "both prompts continue from the source's step-k latent for delta steps, and "
+        "the edit between them is added to it. Outputs the attribute (save it or "
+        "connect it to 'Generate with Attribute'), the edited and the unedited latent.",
         Graph(specs),
     )
     g = bp.graph
     c = prompts_and_plan(bp, x=-440)
-    empty, src, tgt, dsrc, dtgt = generated_pair(bp, c)
+    empty, pair = generated_pair(bp, c)
     learn = g.node("LearnAttributeFromPair", (1140, 0), {"name": "attribute"}, size=(340, 520))
-    g.connect(dsrc, 0, learn, "source")
-    g.connect(dtgt, 0, learn, "target")
-    apply_, edited, plain = apply_and_continue(bp, c, dsrc, dtgt, learn, src, 1520)
-    samplers = [src, tgt, edited, plain]
+    g.connect(pair.dsource_branch, 0, learn, "source")
+    g.connect(pair.dtarget_branch, 0, learn, "target")
+    apply_, edited, plain = apply_and_continue(bp, c, pair, learn, True, 1520)
+    assert plain is not None
+    samplers = [pair.x, pair.source_branch, pair.target_branch, edited, plain]
     bp.socket("model", "MODEL", *[(s, "model") for s in samplers])
     bp.socket("clip", "CLIP", (c.source, "clip"), (c.target, "clip"), (c.negative, "clip"))
     expose_common(bp, c, samplers, apply_, [(s, "noise_seed") for s in samplers])
@@ -316,16 +341,17 @@ def learn_blueprint(specs: dict[str, NodeSpec]) -> Blueprint:
 def generate_blueprint(specs: dict[str, NodeSpec]) -> Blueprint:
     bp = Blueprint(
         GENERATE,
-        "Applies a learned or loaded attribute to a new generation: the "
-        "seed's own source (to step k) and target (to k + delta) latents, the edit "
-        "at the chosen strength, then the source prompt to the end. strength 0 = "
-        "the plain generation.",
+        "Applies an attribute learned from branch pairs (the learn blueprint's, or "
+        "loaded) to a new generation: the seed's source latent at step k, its own "
+        "source and target branches (k to k + delta), the edit between them at the "
+        "chosen strength, then the source prompt to the end. strength 0 = the plain "
+        "generation.",
         Graph(specs),
     )
     c = prompts_and_plan(bp, x=-440)
-    empty, src, tgt, dsrc, dtgt = generated_pair(bp, c)
-    apply_, edited, _ = apply_and_continue(bp, c, dsrc, dtgt, None, None, 1140)
-    samplers = [src, tgt, edited]
+    empty, pair = generated_pair(bp, c)
+    apply_, edited, _ = apply_and_continue(bp, c, pair, None, False, 1140)
+    samplers = [pair.x, pair.source_branch, pair.target_branch, edited]
     bp.socket("model", "MODEL", *[(s, "model") for s in samplers])
     bp.socket("clip", "CLIP", (c.source, "clip"), (c.target, "clip"), (c.negative, "clip"))
     bp.socket("attribute", "SVD_ATTRIBUTE", (apply_, "attribute"))
@@ -339,11 +365,12 @@ def generate_blueprint(specs: dict[str, NodeSpec]) -> Blueprint:
 def photo_blueprint(specs: dict[str, NodeSpec]) -> Blueprint:
     bp = Blueprint(
         PHOTO,
-        "Edits an image you already have with a learned or loaded "
-        "attribute: encode, add noise to the level of step k, run the target "
-        "prompt from k to k + delta, apply the attribute, continue from k with the "
-        "source prompt (which should describe the photo), decode. Also returns the "
-        "photo re-generated from step k without the edit (= strength 0).",
+        "Edits an image you already have with an attribute learned from "
+        "branch pairs (learned or loaded): encode, add noise to the level of step k, "
+        "run the source and the target prompt from there to k + delta, add the edit "
+        "between them, continue from k with the source prompt (which should describe "
+        "the photo), decode. Also returns the photo re-generated from step k without "
+        "the edit (= strength 0).",
         Graph(specs),
     )
     g = bp.graph
@@ -372,27 +399,16 @@ def photo_blueprint(specs: dict[str, NodeSpec]) -> Blueprint:
     g.connect(noise, 0, noisy, "noise")
     g.connect(split, "low_sigmas", noisy, "sigmas")
     g.connect(enc, 0, noisy, "latent_image")
-    tgt = ksampler(
-        bp,
-        c,
-        (360, 380),
-        c.target,
-        noisy,
-        "Target: from k to k + delta",
-        start="edit_step",
-        end="target_step",
-        add_noise=False,
-        leftover=True,
-    )
-    dsrc = decompose(g, noisy, (720, 0), "Decompose source")
-    dtgt = decompose(g, tgt, (720, 380), "Decompose target")
-    apply_, edited, plain = apply_and_continue(bp, c, dsrc, dtgt, None, noisy, 1060)
+    dx = decompose(g, noisy, (360, 380), "Decompose the noised photo (x)")
+    pair = branches(bp, c, noisy, dx, 720)
+    apply_, edited, plain = apply_and_continue(bp, c, pair, None, True, 1440)
+    assert plain is not None
     decoded = []
     for y, latent in ((0, edited), (380, plain)):
-        dec = g.node("VAEDecode", (1780, y), size=(220, 60))
+        dec = g.node("VAEDecode", (2160, y), size=(220, 60))
         g.connect(latent, 0, dec, "samples")
         decoded.append(dec)
-    samplers = [tgt, edited, plain]
+    samplers = [pair.source_branch, pair.target_branch, edited, plain]
     bp.socket(
         "model", "MODEL", (sched, "model"), (noisy, "model"), *[(s, "model") for s in samplers]
     )
