@@ -308,7 +308,7 @@ KNOB_NOTE = (
 )
 PAPER_NOTE = (
     "This graph uses noise-matched (branched) pairs: on the semantic test bed they kept "
-    "15-20 points more identity at 90 % edit success than the paper's pairing (smile 69 vs "
+    "15-22 points more identity at 90 % edit success than the paper's pairing (smile 69 vs "
     "55 %, hair 72 vs 50 %; benchmarks/semantic/README.md, table 1). The paper's pairing: a "
     "target sampler with the target prompt from step 0 (add_noise enable, same seed) to "
     "k + delta, its decomposition into Learn's target and Apply's target, x's decomposition "
