@@ -242,6 +242,49 @@ def test_the_frontend_flattens_each_blueprint_into_its_inner_graph(page_run: Pag
         )
 
 
+@pytest.mark.browser
+def test_each_blueprint_applies_the_edit_between_noise_matched_branches(page_run: PageRun) -> None:
+    """In the prompt the frontend sends: Apply edits x (the latent its latent_svd decomposes)
+    with target = the target prompt and source_branch = the source prompt, each continued from
+    that same x from step k to k + delta without new noise; Learn, where there is one, learns
+    from those two branches."""
+    prompt = page_run.prompts[1.0]
+    k, delta = REDUCED["edit_step"], REDUCED["delta"]
+    for node in page_run.dropped.values():
+        inner = {nid: v for nid, v in prompt.items() if nid.startswith(f"{node['id']}:")}
+        (apply_,) = [v["inputs"] for v in inner.values() if v["class_type"] == "ApplySingularEdit"]
+
+        def latent_of(link: list[Any]) -> list[Any]:
+            decomposition = prompt[link[0]]
+            assert decomposition["class_type"] == "LatentSVDDecompose"
+            return decomposition["inputs"]["latent"]
+
+        def step(value: object) -> object:
+            """A step field: a number, or a link to the Edit Steps node's outputs."""
+            if not isinstance(value, list):
+                return value
+            plan = prompt[value[0]]
+            assert plan["class_type"] == "SingularEditSteps"
+            w = plan["inputs"]
+            return (w["steps"], w["edit_step"], w["edit_step"] + w["delta"])[value[1]]
+
+        x = latent_of(apply_["latent_svd"])
+        texts = {}
+        for side in ("source_branch", "target"):
+            branch = prompt[latent_of(apply_[side])[0]]
+            w = branch["inputs"]
+            assert branch["class_type"] == "KSamplerAdvanced", side
+            assert (step(w["start_at_step"]), step(w["end_at_step"])) == (k, k + delta), side
+            assert w["add_noise"] == "disable" and w["latent_image"] == x, side
+            texts[side] = prompt[w["positive"][0]]["inputs"]["text"]
+        assert texts["source_branch"] != texts["target"]
+        for learn in (
+            v["inputs"] for v in inner.values() if v["class_type"] == "LearnAttributeFromPair"
+        ):
+            assert learn["source"] == apply_["source_branch"]
+            assert learn["target"] == apply_["target"]
+
+
 def _latent(run: PageRun, strength: float, what: str) -> torch.Tensor:
     (path,) = run.files[strength][str(run.saves[what])]
     return load_file(str(path))["latent_tensor"]

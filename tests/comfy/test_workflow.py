@@ -107,10 +107,9 @@ def test_apply_without_target_adds_the_mean_edit(
     assert _rel(edited, with_target) < 1e-4
 
 
-def test_branched_pair_learns_and_applies_between_the_branches(comfy_runtime: ComfyRuntime) -> None:
-    """Source and target prompt continued from the same step-k latent; the edit is taken
-    between the branches and added to the step-k latent (ApplySingularEdit.source_branch)."""
-    s = dataclasses.replace(SETTINGS, strength=1.5)
+def _branched_prompt(s: EditSettings) -> dict[str, Any]:
+    """The edit graph with noise-matched pairs: source and target prompt each continued from
+    the step-k latent for delta steps, learned from and applied between (ids "sb", "tb")."""
     prompt = edit_workflow(s, reference=False)
     x_k = [IDS.source_sampler, 0]
     prompt["sb"] = _sampler(
@@ -123,6 +122,14 @@ def test_branched_pair_learns_and_applies_between_the_branches(comfy_runtime: Co
     prompt["dtb"] = node("LatentSVDDecompose", latent=["tb", 0], rank=0)
     prompt[IDS.learn]["inputs"].update(source=["dsb", 0], target=["dtb", 0])
     prompt[IDS.apply]["inputs"].update(target=["dtb", 0], source_branch=["dsb", 0])
+    return prompt
+
+
+def test_branched_pair_learns_and_applies_between_the_branches(comfy_runtime: ComfyRuntime) -> None:
+    """Source and target prompt continued from the same step-k latent; the edit is taken
+    between the branches and added to the step-k latent (ApplySingularEdit.source_branch)."""
+    s = dataclasses.replace(SETTINGS, strength=1.5)
+    prompt = _branched_prompt(s)
     result = comfy_runtime.run_prompt(
         prompt, outputs=[IDS.recompose, IDS.learn, IDS.source_sampler, "sb", "tb"]
     )
@@ -141,6 +148,36 @@ def test_branched_pair_learns_and_applies_between_the_branches(comfy_runtime: Co
     # Not the paper's edit of x itself: the source branch changed what was applied.
     paper = svd_core.edit_delta(svd_core.decompose(x), attribute, svd_core.decompose(zt))
     assert _rel(edit, paper) > 1e-2
+    # The learn node read the pairing, k and delta off the branch samplers.
+    assert attribute.pair_mode == "branched"
+    assert (attribute.step, attribute.delta) == (s.k, s.delta)
+
+
+def test_apply_refuses_a_target_wired_unlike_the_attributes_pairs(
+    comfy_runtime: ComfyRuntime,
+) -> None:
+    """A branched attribute with a target but no source_branch, and one learned from the
+    paper's pairs with a source_branch: refused in words naming the node and the fix."""
+    s = dataclasses.replace(SETTINGS, strength=1.5)
+    branched = _branched_prompt(s)
+    del branched[IDS.apply]["inputs"]["source_branch"]
+    paper = edit_workflow(s, reference=False)
+    paper["sb"] = _sampler(
+        s, IDS.source_text, [IDS.source_sampler, 0], s.k, s.k + s.delta, False, True
+    )
+    paper["dsb"] = node("LatentSVDDecompose", latent=["sb", 0], rank=0)
+    paper[IDS.apply]["inputs"]["source_branch"] = ["dsb", 0]
+    for prompt, needle in (
+        (branched, "learned from branched pairs"),
+        (paper, "learned from the paper's independent pairs"),
+    ):
+        result = comfy_runtime.run_prompt(prompt, outputs=[IDS.recompose])
+        assert not result.success
+        err = result.error()
+        assert err is not None and err["node_type"] == "ApplySingularEdit"
+        message = err["exception_message"]
+        assert message.startswith("Apply Singular Value Edit:"), message
+        assert needle in message and "source_branch" in message, message
 
 
 def test_batch_of_two_seeds_trains_one_attribute(comfy_runtime: ComfyRuntime) -> None:

@@ -4,17 +4,21 @@ on a real ComfyUI server (only the size/steps widgets listed in conftest.py redu
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import torch
 from harness.checkpoints import SPECS
 from harness.workflow_format import FRONTEND_ONLY, NodeSpec, validate_ui_workflow, widget_map
 from PIL import Image
+from safetensors.torch import load_file
 from workflows.support import (
     REDUCED_SIZE,
     RUN_SDXL,
+    RUN_TIMEOUT_S,
     WORKFLOW_DIR,
     WORKFLOW_FILES,
     WorkflowRunner,
@@ -36,7 +40,6 @@ EXPECTED = {
     "edit_photo_with_attribute": "v2-1_512-ema-pruned.safetensors",
 }
 NATIVE = {"v2-1_512-ema-pruned.safetensors": 512, "sd_xl_base_1.0.safetensors": 1024}
-PAPER = {"steps": 30, "k": 9, "delta": 3}
 ANALYSIS_FIGURES = {"LatentSingularSpectrum", "SingularComponentsPreview", "LatentSubspaceDistance"}
 
 
@@ -75,51 +78,95 @@ def test_workflow_is_a_valid_ui_graph(path: Path, specs: dict[str, NodeSpec]) ->
             assert w["width"] == w["height"] == NATIVE[ckpt], "ships at the model's native size"
 
 
-def _sampler_steps(wf: dict[str, Any], spec: NodeSpec) -> list[dict[str, Any]]:
-    return [widget_map(n, spec) for n in wf["nodes"] if n["type"] == "KSamplerAdvanced"]
+# What the hand-wired examples ship: the paper's 30 steps and k = 9, branches of 2 steps.
+SHIPPED = {"steps": 30, "k": 9, "delta": 2}
+BRANCHED = [
+    "learn_attribute_from_prompt_pair",
+    "learn_attribute_from_prompt_pair_sdxl",
+    "apply_saved_attribute",
+    "edit_photo_with_attribute",
+]
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "learn_attribute_from_prompt_pair",
-        "learn_attribute_from_prompt_pair_sdxl",
-        "apply_saved_attribute",
-    ],
-)
-def test_paper_pipeline_settings(name: str, specs: dict[str, NodeSpec]) -> None:
-    """30 steps, source to k = 9 with leftover noise, target to k + 3, continuation from k
-    without new noise and with the source prompt, identical seeds in every sampler."""
-    wf = load_workflow(WORKFLOW_DIR / f"{name}.json")
-    samplers = _sampler_steps(wf, specs["KSamplerAdvanced"])
-    assert {s["steps"] for s in samplers} == {PAPER["steps"]}
+class UIGraph:
+    """Follows the links of a UI-format workflow: which node feeds an input."""
+
+    def __init__(self, wf: dict[str, Any], specs: dict[str, NodeSpec]) -> None:
+        self.wf, self.specs = wf, specs
+        self.by_id = {n["id"]: n for n in wf["nodes"]}
+        self.links = {link[0]: link for link in wf["links"]}
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [n for n in self.wf["nodes"] if n["type"] == kind]
+
+    def feeds(self, node: dict[str, Any], input_name: str) -> dict[str, Any] | None:
+        inp = next(i for i in node["inputs"] if i["name"] == input_name)
+        return None if inp["link"] is None else self.by_id[self.links[inp["link"]][1]]
+
+    def latent_of(self, decomposition: dict[str, Any] | None) -> dict[str, Any]:
+        """The node whose latent a 'Latent Singular Value Decompose' decomposes."""
+        assert decomposition is not None and decomposition["type"] == "LatentSVDDecompose"
+        node = self.feeds(decomposition, "latent")
+        assert node is not None
+        return node
+
+    def widgets(self, node: dict[str, Any]) -> dict[str, Any]:
+        return widget_map(node, self.specs[node["type"]])
+
+
+@pytest.mark.parametrize("name", BRANCHED)
+def test_the_edit_is_wired_between_noise_matched_branches(
+    name: str, specs: dict[str, NodeSpec]
+) -> None:
+    """x at step k; the source and the target prompt each continued from x for delta steps
+    (no new noise); Learn on the two branches; Apply to x with target = the target branch and
+    source_branch = the source branch; the edited and the unedited latent continue from k
+    with the source prompt; one seed and 30 steps in every sampler."""
+    g = UIGraph(load_workflow(WORKFLOW_DIR / f"{name}.json"), specs)
+    (apply_,) = g.of_type("ApplySingularEdit")
+    x = g.latent_of(g.feeds(apply_, "latent_svd"))
+    k, delta = SHIPPED["k"], SHIPPED["delta"]
+    for side, title in (("source_branch", "Source prompt"), ("target", "Target prompt")):
+        branch = g.latent_of(g.feeds(apply_, side))
+        w = g.widgets(branch)
+        assert branch["type"] == "KSamplerAdvanced", side
+        assert (w["start_at_step"], w["end_at_step"]) == (k, k + delta), side
+        assert w["add_noise"] == "disable" and w["return_with_leftover_noise"] == "enable"
+        assert g.feeds(branch, "latent_image") is x, f"{side} does not start from x"
+        assert g.feeds(branch, "positive")["title"].startswith(title), side
+    for learn in g.of_type("LearnAttributeFromPair"):
+        assert g.feeds(learn, "source") is g.feeds(apply_, "source_branch")
+        assert g.feeds(learn, "target") is g.feeds(apply_, "target")
+    if x["type"] == "KSamplerAdvanced":  # generated: the source prompt from step 0 to k
+        w = g.widgets(x)
+        assert (w["start_at_step"], w["end_at_step"], w["add_noise"]) == (0, k, "enable")
+        assert g.feeds(x, "positive")["title"].startswith("Source prompt")
+    else:  # a photo noised to the level of step k
+        assert x["type"] == "AddNoise"
+    (rec,) = g.of_type("LatentRecompose")
+    assert g.feeds(rec, "latent_svd") is apply_
+    continued = {}
+    for s in g.of_type("KSamplerAdvanced"):
+        w = g.widgets(s)
+        if w["end_at_step"] >= SHIPPED["steps"]:
+            assert (w["start_at_step"], w["add_noise"]) == (k, "disable")
+            assert g.feeds(s, "positive")["title"].startswith("Source prompt")
+            continued[g.feeds(s, "latent_image")["id"]] = s
+    assert set(continued) == {rec["id"], x["id"]}, "the edited and the unedited continuation"
+    samplers = [g.widgets(s) for s in g.of_type("KSamplerAdvanced")]
+    assert {s["steps"] for s in samplers} == {SHIPPED["steps"]}
     assert len({s["noise_seed"] for s in samplers}) == 1
-    firsts = sorted(s["end_at_step"] for s in samplers if s["start_at_step"] == 0)
-    assert firsts == [PAPER["k"], PAPER["k"] + PAPER["delta"]]
-    assert all(
-        s["add_noise"] == "enable" and s["return_with_leftover_noise"] == "enable"
-        for s in samplers
-        if s["start_at_step"] == 0
-    )
-    rest = [s for s in samplers if s["start_at_step"] != 0]
-    assert rest and all(
-        s["start_at_step"] == PAPER["k"]
-        and s["add_noise"] == "disable"
-        and s["end_at_step"] >= PAPER["steps"]
-        for s in rest
-    )
-    links = {link[0]: link for link in wf["links"]}
-    by_id = {n["id"]: n for n in wf["nodes"]}
-    source_text = None
-    for n in wf["nodes"]:
-        if n["type"] != "KSamplerAdvanced":
-            continue
-        w = widget_map(n, specs["KSamplerAdvanced"])
-        pos = next(i for i in n["inputs"] if i["name"] == "positive")
-        enc = by_id[links[pos["link"]][1]]
-        if w["start_at_step"] != 0 or w["end_at_step"] == PAPER["k"]:
-            source_text = source_text or enc["widgets_values"][0]
-            assert enc["widgets_values"][0] == source_text, "continuation uses the source prompt"
+
+
+def test_the_analysis_figures_keep_the_papers_pairing(specs: dict[str, NodeSpec]) -> None:
+    """The paper's figures: the target prompt sampled from step 0 to k + 3, no branches."""
+    g = UIGraph(load_workflow(WORKFLOW_DIR / "analysis_figures.json"), specs)
+    (apply_,) = g.of_type("ApplySingularEdit")
+    assert g.feeds(apply_, "source_branch") is None
+    target = g.widgets(g.latent_of(g.feeds(apply_, "target")))
+    source = g.widgets(g.latent_of(g.feeds(apply_, "latent_svd")))
+    assert (source["start_at_step"], source["end_at_step"]) == (0, 9)
+    assert (target["start_at_step"], target["end_at_step"]) == (0, 12)
 
 
 def test_reduction_changes_only_size_and_steps(specs: dict[str, NodeSpec]) -> None:
@@ -297,3 +344,101 @@ def test_validator_catches_broken_graphs(how: str, specs: dict[str, NodeSpec]) -
     provided = set(SPECS) | _saved_attribute_files()
     assert validate_ui_workflow(wf, specs, provided) == []
     assert validate_ui_workflow(_broken(wf, how, specs), specs, provided) != []
+
+
+@dataclass
+class BranchedRun:
+    """The reduced learn workflow at one strength, with its latents saved: x at step k, the
+    two branches, the recomposed edit at step k, the edited and the unedited final latent."""
+
+    latents: dict[str, torch.Tensor]
+    attribute_path: Path
+
+
+def _run_learn_workflow(runner: WorkflowRunner, strength: float) -> BranchedRun:
+    name = "learn_attribute_from_prompt_pair"
+    runner.install_checkpoints(load_workflow(WORKFLOW_DIR / f"{name}.json"))
+    prompt = runner.api_prompt(name)
+    (apply_id,) = [k for k, v in prompt.items() if v["class_type"] == "ApplySingularEdit"]
+    (rec_id,) = [k for k, v in prompt.items() if v["class_type"] == "LatentRecompose"]
+    apply_ = prompt[apply_id]["inputs"]
+    apply_["strength"] = strength
+
+    def latent_of(link: list[Any]) -> str:
+        return prompt[link[0]]["inputs"]["latent"][0]
+
+    wanted = {
+        "x": latent_of(apply_["latent_svd"]),
+        "source_branch": latent_of(apply_["source_branch"]),
+        "target_branch": latent_of(apply_["target"]),
+        "recomposed": rec_id,
+    }
+    for nid, node in prompt.items():
+        inputs = node["inputs"]
+        if node["class_type"] == "KSamplerAdvanced" and inputs["end_at_step"] >= inputs["steps"]:
+            what = "edited" if inputs["latent_image"][0] == rec_id else "unedited"
+            wanted[what] = nid
+    assert len(wanted) == 6
+    saves = {}
+    for i, (what, nid) in enumerate(wanted.items()):
+        saves[what] = f"95{i}"
+        prompt[saves[what]] = {
+            "class_type": "SaveLatent",
+            "inputs": {"samples": [nid, 0], "filename_prefix": f"branched/{what}_{strength}"},
+        }
+    entry = runner.server.run_prompt(prompt, timeout=RUN_TIMEOUT_S)
+    files = runner.server.output_files(entry)
+    latents = {}
+    for what, save_id in saves.items():
+        (path,) = files[save_id]
+        latents[what] = load_file(str(path))["latent_tensor"]
+    (keep,) = [v for v in prompt.values() if v["class_type"] == "SaveSingularAttribute"]
+    path = runner.attribute_dir() / f"{keep['inputs']['filename']}.safetensors"
+    return BranchedRun(latents, path)
+
+
+@pytest.fixture(scope="module")
+def branched_runs(workflow_runner: WorkflowRunner) -> dict[float, BranchedRun]:
+    return {s: _run_learn_workflow(workflow_runner, s) for s in (0.0, 1.5)}
+
+
+def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float((a - b).norm() / b.norm().clamp_min(1e-12))
+
+
+@pytest.mark.slow
+def test_branched_learn_workflow_at_strength_0_is_the_unedited_generation(
+    branched_runs: dict[float, BranchedRun],
+) -> None:
+    """Decompose -> apply(0) -> recompose hands the sampler x itself, so the edited image is
+    the unedited split generation (to 1e-4), although both branches were sampled."""
+    got = branched_runs[0.0].latents
+    assert _rel(got["recomposed"], got["x"]) < 1e-5
+    assert torch.isfinite(got["unedited"]).all() and got["unedited"].abs().max() > 0
+    assert _rel(got["edited"], got["unedited"]) < 1e-4
+    # The branches ran: delta more steps than x, and apart from each other (the prompts).
+    assert _rel(got["source_branch"], got["x"]) > 1e-2
+    assert _rel(got["target_branch"], got["source_branch"]) > 1e-3
+
+
+@pytest.mark.slow
+def test_branched_learn_workflow_adds_the_edit_between_the_branches_to_x(
+    branched_runs: dict[float, BranchedRun],
+) -> None:
+    """At strength 1.5 the latent handed on at step k is x + 1.5 * (y(x_s, z_t) - x_s), with the
+    attribute the workflow saved; it records the branched pairing and the reduced k, delta."""
+    from svd_core import decompose, edit_delta, load_attribute  # noqa: PLC0415
+
+    run = branched_runs[1.5]
+    got = run.latents
+    attribute = load_attribute(run.attribute_path)
+    assert attribute.pair_mode == "branched"
+    assert (attribute.step, attribute.delta) == (1, 1)  # k = 9, k + delta = 11 -> 1, 2 of 3
+    edit = edit_delta(decompose(got["source_branch"]), attribute, decompose(got["target_branch"]))
+    assert _rel(got["recomposed"], got["x"] + 1.5 * edit) < 1e-4
+    # Not the paper's edit of x itself with the same target: the source branch is what counts.
+    paper = edit_delta(decompose(got["x"]), attribute, decompose(got["target_branch"]))
+    assert _rel(edit, paper) > 1e-2
+    assert _rel(got["edited"], got["unedited"]) > 1e-3
+    # The unedited generation does not depend on the strength.
+    assert torch.equal(got["unedited"], branched_runs[0.0].latents["unedited"])
