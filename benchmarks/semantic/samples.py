@@ -1,6 +1,7 @@
 """Quick look at the model: caption following on a few prompts, and a PNG grid.
 
 python -m benchmarks.semantic.samples --n 32 --png samples.png
+python -m benchmarks.semantic.samples --world placed --n 48 --cfg 7
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ import time
 import torch
 
 from . import world
-from .models import load_world
+from .models import KINDS, load_world
 
 
 def grid_png(images: torch.Tensor, path: str, cols: int = 8, zoom: int = 3) -> None:
-    """images [B, 3, 32, 32] in [0, 1] -> one PNG (nearest-neighbour zoom)."""
+    """images [B, 3, S, S] in [0, 1] -> one PNG (nearest-neighbour zoom)."""
     from PIL import Image
 
     b = images.shape[0]
@@ -32,16 +33,19 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=32)
     ap.add_argument("--cfg", type=float, default=7.0)
     ap.add_argument("--png", default="")
+    ap.add_argument("--world", choices=sorted(KINDS), default="faces")
+    ap.add_argument("--weights", default="", help="a weights file (default: the world's)")
+    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     t0 = time.time()
-    w = load_world(cfg=args.cfg)
+    w = load_world(args.weights or args.world, cfg=args.cfg)
     g = torch.Generator().manual_seed(7)
-    combos, _ = world.templates()
+    combos = world.all_combinations()
     pick = combos[torch.randint(0, combos.shape[0], (args.n,), generator=g)]
     imgs = w.decode(w.run(pick + 1, list(range(70_000, 70_000 + args.n))))
-    vals, rms = world.read_attributes(imgs)
-    ok = vals == pick
+    vals, rms = w.scene.read_attributes(imgs)
+    ok = vals[:, : pick.shape[1]] == pick
     print(
         f"cfg {args.cfg}: all {ok.all(1).float().mean():.3f} per attribute "
         f"{[round(v, 3) for v in ok.float().mean(0).tolist()]} rms {rms.mean():.3f} "

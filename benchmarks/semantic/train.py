@@ -1,10 +1,12 @@
-"""Train the semantic world's autoencoder and token-conditioned latent diffusion model (CPU).
+"""Train a semantic world's autoencoder and token-conditioned latent diffusion model (CPU).
 
     nice -n 15 python -m benchmarks.semantic.train --ae-minutes 4 --unet-minutes 25
+    python -m benchmarks.semantic.train --world placed --ae-minutes 5 --unet-minutes 90
 
 Both phases are bounded by wall time, not step counts, because the machine is shared; the
 log records the steps actually done. The UNet's EMA weights are checkpointed to
-``weights/semantic_world.safetensors`` every ``--checkpoint-seconds`` so a cut-short run is usable.
+the world's weights file (``weights/semantic_world.safetensors`` or ``placed_world.safetensors``)
+every ``--checkpoint-seconds`` so a cut-short run is usable.
 Training is not part of the test suite.
 """
 
@@ -21,16 +23,23 @@ import torch
 from safetensors import safe_open
 from torch.nn import functional as F
 
-from . import world
-from .models import WEIGHTS, AutoEncoder, UNet, alphas_cumprod, load_world, save_world
+from .models import KINDS, AutoEncoder, Kind, alphas_cumprod, load_world, save_world
+from .world import N_VALUES
 
-LOG = Path(__file__).with_name("weights") / "train_log.json"
+LOGS = {
+    "faces": Path(__file__).with_name("weights") / "train_log.json",
+    "placed": Path(__file__).with_name("weights") / "placed_train_log.json",
+}
 
 
-def train_ae(minutes: float, seed: int) -> tuple[AutoEncoder, dict]:
+def _chunked(fn, x: torch.Tensor, chunk: int = 512) -> torch.Tensor:
+    return torch.cat([fn(x[i : i + chunk]) for i in range(0, x.shape[0], chunk)])
+
+
+def train_ae(kind: Kind, minutes: float, seed: int) -> tuple[AutoEncoder, dict]:
     """Fit the autoencoder on all templates; return it with its latent scale set to 1/std."""
     torch.manual_seed(seed)
-    combos, images = world.templates()
+    labels, images = kind.scene.templates()
     ae = AutoEncoder()
     opt = torch.optim.Adam(ae.parameters(), lr=2e-3)
     start, step, losses = time.time(), 0, []
@@ -51,11 +60,11 @@ def train_ae(minutes: float, seed: int) -> tuple[AutoEncoder, dict]:
             print(f"ae step {step} loss {loss.item():.5f}", flush=True)
     ae.eval()
     with torch.no_grad():
-        z = ae.encoder(images * 2 - 1)
+        z = _chunked(lambda x: ae.encoder(x * 2 - 1), images)
         ae.scale.fill_(1.0 / z.std().item())
-        rec = ae.decode(ae.encode(images))
-    read, _ = world.read_attributes(rec)
-    acc = (read == combos).all(1).float().mean().item()
+        rec = _chunked(lambda x: ae.decode(ae.encode(x)), images)
+    read, _ = kind.scene.read_attributes(rec)
+    acc = (read == labels).all(1).float().mean().item()
     info = {
         "steps": step,
         "seconds": round(time.time() - start),
@@ -76,18 +85,19 @@ def drop_tokens(combos: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 
 
 def train_unet(
+    kind: Kind,
     ae: AutoEncoder,
     minutes: float,
     seed: int,
     checkpoint_seconds: float,
     meta: dict,
     batch: int,
-    init: UNet | None = None,
+    init: torch.nn.Module | None = None,
     step0: int = 0,
     lr: float = 1.5e-3,
     lr_end: float = 1.0,
-    out: Path = WEIGHTS,
-) -> tuple[UNet, dict]:
+    out: Path | None = None,
+) -> tuple[torch.nn.Module, dict]:
     """Epsilon-prediction training; ``init`` continues from saved (EMA) weights.
 
     The learning rate warms up over 100 steps, then follows a cosine over the run's wall time
@@ -95,10 +105,13 @@ def train_unet(
     """
     torch.manual_seed(seed + step0)
     gen = torch.Generator().manual_seed(seed + step0)
-    combos, images = world.templates()
+    out = kind.weights if out is None else out
+    labels, images = kind.scene.templates()
+    combos = labels[:, : len(N_VALUES)]  # the placement column (second world) is never prompted
     with torch.no_grad():
-        latents = ae.encode(images)
-    unet = UNet() if init is None else copy.deepcopy(init).train()
+        latents = _chunked(ae.encode, images)
+    del images
+    unet = kind.unet() if init is None else copy.deepcopy(init).train()
     ema = copy.deepcopy(unet).eval()
     opt = torch.optim.AdamW(unet.parameters(), lr=1e-3, weight_decay=0.0)
     ac = alphas_cumprod().float()
@@ -147,6 +160,7 @@ def train_unet(
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--world", choices=sorted(KINDS), default="faces")
     ap.add_argument("--ae-minutes", type=float, default=4.0)
     ap.add_argument("--unet-minutes", type=float, default=25.0)
     ap.add_argument("--seed", type=int, default=0)
@@ -163,8 +177,8 @@ def main() -> None:
     ap.add_argument(
         "--out",
         type=Path,
-        default=WEIGHTS,
-        help="where to write the weights (default: the committed file)",
+        default=None,
+        help="where to write the weights (default: the world's committed file)",
     )
     ap.add_argument(
         "--resume",
@@ -173,24 +187,28 @@ def main() -> None:
     )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    meta = {"seed": str(args.seed), "format": "semantic-world-1"}
+    kind = KINDS[args.world]
+    weights = kind.weights
+    args.out = weights if args.out is None else args.out
+    meta = {"seed": str(args.seed), "format": "semantic-world-1", "world": kind.name}
     # A scratch --out keeps its own log beside it, so the committed log changes only with the
     # committed weights.
-    log_path = LOG if args.out == WEIGHTS else args.out.with_suffix(".log.json")
-    history = log_path if log_path.exists() else LOG
+    log_path = LOGS[kind.name] if args.out == weights else args.out.with_suffix(".log.json")
+    history = log_path if log_path.exists() else LOGS[kind.name]
     log = json.loads(history.read_text()) if args.resume and history.exists() else {"runs": []}
     if args.resume:
         # Continue a scratch file if it exists (a cut-short run), else the committed weights.
-        source = args.out if args.out.exists() else WEIGHTS
+        source = args.out if args.out.exists() else weights
         saved = load_world(source)
         ae, init = saved.ae, saved.unet
         step0 = int(safe_open(str(source), "pt").metadata()["unet_steps"])
     else:
-        ae, ae_info = train_ae(args.ae_minutes, args.seed)
+        ae, ae_info = train_ae(kind, args.ae_minutes, args.seed)
         log["ae"] = ae_info
         init, step0 = None, 0
-        save_world(ae, UNet(), args.out, {"unet_steps": "0", **meta})
+        save_world(ae, kind.unet(), args.out, {"unet_steps": "0", **meta})
     unet, unet_info = train_unet(
+        kind,
         ae,
         args.unet_minutes,
         args.seed,

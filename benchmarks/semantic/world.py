@@ -65,15 +65,27 @@ def _mouth_rows(mouth: int) -> list[int]:
     return rows
 
 
-def draw(values: tuple[int, ...]) -> torch.Tensor:
-    """One face from 0-based attribute values (no "unspecified"). Returns [3, 32, 32] in [0, 1]."""
+def draw(
+    values: tuple[int, ...],
+    placement: tuple[float, float, float] = (0.0, 0.0, 1.0),
+    size: int = SIZE,
+) -> torch.Tensor:
+    """One face from 0-based attribute values (no "unspecified"). Returns [3, size, size] in [0, 1].
+
+    The face is designed on a 32x32 grid; ``placement = (x0, y0, scale)`` puts that grid's
+    corner at pixel (x0, y0) of a ``size`` x ``size`` canvas, ``scale`` pixels per design pixel
+    (nearest-neighbour). The default draws the first world's centred 32x32 face.
+    """
     bg, skin, head, eyes, hair, mouth, glasses = values
+    x0, y0, scale = placement
+    # Design coordinates of every pixel centre: comparisons against integer design bounds then
+    # select whole design pixels at scale 1 and their nearest-neighbour footprint otherwise.
     yy, xx = torch.meshgrid(
-        torch.arange(SIZE, dtype=torch.float32) + 0.5,
-        torch.arange(SIZE, dtype=torch.float32) + 0.5,
+        (torch.arange(size, dtype=torch.float32) + 0.5 - y0) / scale,
+        (torch.arange(size, dtype=torch.float32) + 0.5 - x0) / scale,
         indexing="ij",
     )
-    img = _colour(_BG[bg]).expand(3, SIZE, SIZE).clone()
+    img = _colour(_BG[bg]).expand(3, size, size).clone()
     cy, cx = 17.0, 16.0
     rx, ry = (10.5, 12.0) if head == 0 else (8.0, 13.5)
     inside = ((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2 <= 1.0
@@ -88,9 +100,9 @@ def draw(values: tuple[int, ...]) -> torch.Tensor:
         for ex in (12, 19):
             eye = (yy >= er) & (yy < er + 2) & (xx >= ex) & (xx < ex + 2)
             _paint(img, eye, _EYE)
-    mouth_mask = torch.zeros(SIZE, SIZE, dtype=torch.bool)
+    mouth_mask = torch.zeros(size, size, dtype=torch.bool)
     for c, r in zip(_MOUTH_COLS, _mouth_rows(mouth), strict=True):
-        mouth_mask[r : r + 2, c] = True
+        mouth_mask |= (xx >= c) & (xx < c + 1) & (yy >= r) & (yy < r + 2)
     _paint(img, mouth_mask, _MOUTH)
     return img
 
