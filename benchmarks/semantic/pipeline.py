@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import ModuleType
 
 import torch
 
@@ -60,7 +61,7 @@ EDITS: tuple[Edit, ...] = (
 
 @dataclass(frozen=True)
 class Pairs:
-    """Latents of one edit on a set of seeds. x: [B, 4, 16, 16] at step k; z: at step k + delta."""
+    """Latents of one edit on a set of seeds. x: [B, 4, L, L] at step k; z: at step k + delta."""
 
     seeds: tuple[int, ...]
     x: torch.Tensor
@@ -77,7 +78,7 @@ def sample_pairs(w: World, edit: Edit, seeds: Sequence[int], k: int, delta: int)
 def finish(
     w: World, tok: torch.Tensor, seeds: Sequence[int], k: int, x_k: torch.Tensor, chunk: int = 256
 ) -> torch.Tensor:
-    """Denoise from step k to the end and decode. Returns images [B, 3, 32, 32]."""
+    """Denoise from step k to the end and decode. Returns images [B, 3, S, S]."""
     out = []
     for i in range(0, x_k.shape[0], chunk):
         lat = w.run(tok, seeds[i : i + chunk], k, w.steps, x_start=x_k[i : i + chunk])
@@ -100,7 +101,7 @@ def learn(pairs: Pairs, config: svd_core.AVIConfig, edit: Edit, k: int, delta: i
 
 
 def apply(attribute, pairs: Pairs, strength: float, own_target: bool = True) -> torch.Tensor:
-    """Edited latents at step k. [B, 4, 16, 16]. own_target=False uses the stored target."""
+    """Edited latents at step k. [B, 4, L, L]. own_target=False uses the stored target."""
     target = svd_core.decompose(pairs.z) if own_target else None
     out = svd_core.apply_attribute(
         svd_core.decompose(pairs.x), attribute, target=target, strength=strength
@@ -122,15 +123,20 @@ class Score:
 
 
 def score(
-    edit: Edit, edited: torch.Tensor, source_images: torch.Tensor, source_values: torch.Tensor
+    edit: Edit,
+    edited: torch.Tensor,
+    source_images: torch.Tensor,
+    source_values: torch.Tensor,
+    scene: ModuleType = world,
 ) -> Score:
-    """success: target value read out; identity: every other attribute equal to the source's;
-    pixel distance: mean |edited - source| (0..1 scale) over pixels outside the edit region."""
-    values, rms = world.read_attributes(edited)
+    """success: target value read out; identity: every other read-out column (the other
+    attributes, and in the second world the placement) equal to the source's; pixel distance:
+    mean |edited - source| (0..1 scale) over pixels outside the edit region."""
+    values, rms = scene.read_attributes(edited)
     i = edit.index
-    others = [j for j in range(len(world.ATTRIBUTES)) if j != i]
+    others = [j for j in range(values.shape[1]) if j != i]
     success = (values[:, i] == edit.target_index).float().mean().item()
     identity = (values[:, others] == source_values[:, others]).all(1).float().mean().item()
-    outside = ~world.edit_region(edit.attribute)
+    outside = ~scene.edit_region(edit.attribute)
     diff = (edited - source_images).abs().mean(1)[:, outside]
     return Score(success, identity, diff.mean().item(), rms.mean().item())

@@ -75,7 +75,7 @@ class EditRun:
         self.train = sample_pairs(w, edit, TRAIN_SEEDS, k, delta)
         self.test = sample_pairs(w, edit, self.seeds, k, delta)
         self.source_images = finish(w, edit.source_tokens, self.seeds, k, self.test.x)
-        self.source_values, _ = world.read_attributes(self.source_images)
+        self.source_values, _ = w.scene.read_attributes(self.source_images)
         self._ready = True
 
     def attribute(self, name: str, cfg: svd_core.AVIConfig):
@@ -131,7 +131,7 @@ class EditRun:
                 continue
             self._prepare()
             images = self.row_makers()[name]()
-            sc = score(self.edit, images, self.source_images, self.source_values)
+            sc = score(self.edit, images, self.source_images, self.source_values, self.w.scene)
             self.res["rows"][name] = sc.as_dict()
             self.log(f"  {self.edit.key:8s} {name:34s} {self.res['rows'][name]}")
             save()
@@ -164,8 +164,9 @@ def observation_neighbourhood(w: World, seeds: list[int], kdim: int) -> dict:
         lat.append(w.run(tok, seeds, i, i + 1, x_start=lat[-1]))
     svds = [svd_core.decompose(x) for x in lat]
     g = torch.Generator().manual_seed(0)
-    rand = torch.linalg.qr(torch.randn(4000, 16, kdim, generator=g))[0]
-    rand2 = torch.linalg.qr(torch.randn(4000, 16, kdim, generator=g))[0]
+    size = w.latent_size
+    rand = torch.linalg.qr(torch.randn(4000, size, kdim, generator=g))[0]
+    rand2 = torch.linalg.qr(torch.randn(4000, size, kdim, generator=g))[0]
     cos = torch.linalg.svdvals(rand.transpose(-1, -2) @ rand2).clamp(0, 1)
     random_d = torch.linalg.vector_norm(torch.arccos(cos), dim=-1).mean().item()
     per_step = []
@@ -179,6 +180,7 @@ def observation_neighbourhood(w: World, seeds: list[int], kdim: int) -> dict:
     return {
         "k": kdim,
         "random_subspaces": round(random_d, 4),
+        "dimension": size,
         "max_possible": round(math.sqrt(kdim) * math.pi / 2, 4),
         "steps": per_step,
     }
@@ -193,13 +195,14 @@ def observation_components(
     table: dict[int, list[list[float]]] = {}
     for s in steps:
         x = w.run(tok, seeds, 0, s)
-        base, _ = world.read_attributes(finish(w, tok, seeds, s, x))
+        base, _ = w.scene.read_attributes(finish(w, tok, seeds, s, x))
         svd = svd_core.decompose(x)
         rates = []
         for i in range(n_comp):
             edited = svd_core.recompose(svd_core.scale_singular_values(svd, factor, [i]))
-            vals, _ = world.read_attributes(finish(w, tok, seeds, s, edited))
-            rates.append([round(v, 4) for v in (vals != base).float().mean(0).tolist()])
+            vals, _ = w.scene.read_attributes(finish(w, tok, seeds, s, edited))
+            changed = (vals != base)[:, : len(world.NAMES)]  # attributes, not the placement
+            rates.append([round(v, 4) for v in changed.float().mean(0).tolist()])
         table[s] = rates
         log(f"  components at step {s}: done")
     ranking = {}
@@ -224,15 +227,15 @@ def observation_components(
 def caption_following(w: World, n: int, log) -> dict:
     """Fully specified random prompts; fraction of attributes (and whole images) read back."""
     g = torch.Generator().manual_seed(12345)
-    combos, _ = world.templates()
+    combos = world.all_combinations()
     pick = combos[torch.randint(0, combos.shape[0], (n,), generator=g)]
     seeds = list(range(50_000, 50_000 + n))
     imgs = []
     for i in range(0, n, 256):
         lat = w.run(pick[i : i + 256] + 1, seeds[i : i + 256])
         imgs.append(w.decode(lat))
-    vals, rms = world.read_attributes(torch.cat(imgs))
-    ok = vals == pick
+    vals, rms = w.scene.read_attributes(torch.cat(imgs))
+    ok = vals[:, : pick.shape[1]] == pick
     res = {
         "prompts": n,
         "all_attributes": round(ok.all(1).float().mean().item(), 4),
@@ -249,7 +252,7 @@ def caption_following(w: World, n: int, log) -> dict:
             tok = torch.zeros(len(world.ATTRIBUTES), dtype=torch.long)
             tok[i] = v + 1
             sd = list(range(60_000, 60_000 + 8))
-            vv, _ = world.read_attributes(w.decode(w.run(tok, sd)))
+            vv, _ = w.scene.read_attributes(w.decode(w.run(tok, sd)))
             single.append((vv[:, i] == v).float().mean().item())
     res["single_attribute_prompts"] = round(sum(single) / len(single), 4)
     log(f"  caption following: {res}")
@@ -305,7 +308,8 @@ def render(results: dict) -> str:
         "#### Observation 1: small neighbourhood",
         "",
         f"Grassmann distance of the top-{o1['k']} left singular subspaces, mean over seeds "
-        f"and channels (random {o1['k']}-dim subspaces of R^16: {o1['random_subspaces']:.3f}; "
+        f"and channels (random {o1['k']}-dim subspaces of R^{o1.get('dimension', 16)}: "
+        f"{o1['random_subspaces']:.3f}; "
         f"maximum {o1['max_possible']:.3f}).",
         "",
         "| step i | d(step i, step i+1) | d(seed, other seed) at step i+1 |",

@@ -184,10 +184,11 @@ class Bed:
         )
 
     def source(self, k: int, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Source images' attribute values [n, 7] (the reference of identity)."""
+        """Source images' read-out [n, 7] (second world [n, 8]: and the placement), the
+        reference of identity."""
 
         def make():
-            vals, _ = world.read_attributes(self.finish(k, self.x(k, False, n)))
+            vals, _ = self.w.scene.read_attributes(self.finish(k, self.x(k, False, n)))
             return vals
 
         return self._memo(("src", k, n), make)
@@ -226,7 +227,7 @@ class Bed:
     def edit_fn(
         self, edit_key: str, method: str, k: int, d: int, ks: int, pairs: int, n: int
     ) -> Callable[[torch.Tensor, float], torch.Tensor]:
-        """(latent at step k [n, 4, 16, 16], strength) -> edited latent (composable)."""
+        """(latent at step k [n, 4, L, L], strength) -> edited latent (composable)."""
         tok = EDIT[edit_key].target_tokens
         if method == "independent":
             att = self.attribute(edit_key, "independent", k, d, ks, pairs)
@@ -251,6 +252,9 @@ class Bed:
             return lambda lat, s: svd_core.recompose(
                 svd_core.apply_attribute(svd_core.decompose(lat), att, None, s)
             )
+        if method == "raw independent":
+            z = self.z_independent(tok, k, d, False, n)
+            return lambda lat, s: lat + s * (z - lat)
         if method == "raw branched":
             xs = self.branch(EMPTY, k, d, False, n)
             zt = self.branch(tok, k, d, False, n)
@@ -260,7 +264,7 @@ class Bed:
     def outcome(
         self, k: int, n: int, lat: torch.Tensor, judge: Callable, tok: torch.Tensor = EMPTY
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        vals, _ = world.read_attributes(self.finish(k, lat, tok))
+        vals, _ = self.w.scene.read_attributes(self.finish(k, lat, tok))
         return judge(vals, self.source(k, n))
 
     def curve(
@@ -300,12 +304,13 @@ class Bed:
 
 def judge_edit(edits: Sequence[Edit], want: Sequence[int] | None = None, negate: bool = False):
     """Per-seed (success, identity): success = every edited attribute shows its target value
-    (``negate``: does not show it); identity = every other attribute equals the source's."""
+    (``negate``: does not show it); identity = every other read-out column (attributes, and
+    the second world's placement) equals the source's."""
     idx = [e.index for e in edits]
     vals_wanted = [e.target_index for e in edits] if want is None else list(want)
-    others = [j for j in range(len(world.ATTRIBUTES)) if j not in idx]
 
     def judge(vals: torch.Tensor, src: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        others = [j for j in range(vals.shape[1]) if j not in idx]
         hit = torch.stack([vals[:, i] == v for i, v in zip(idx, vals_wanted, strict=True)], 1)
         succ = (~hit).all(1) if negate else hit.all(1)
         return succ, (vals[:, others] == src[:, others]).all(1)

@@ -1,10 +1,11 @@
-"""Regression guard: the learned smile edit on the trained semantic world keeps its figures.
+"""Regression guard: the learned smile edit on both trained semantic worlds keeps its figures.
 
 Runs the pack's pipeline end to end (svd_core.learn_attribute on 8 training pairs, then
-apply_attribute on 16 held-out seeds, denoise, read the attributes back from pixels) and
+apply_attribute on 16 held-out seeds, denoise, read the attributes back from pixels) on the
+first world (FiLM, 4x16x16) and the second (cross-attention, faces placed on 4x32x32), and
 compares edit success and identity with the values recorded in
-benchmarks/semantic/regression.json (rewrite them with
-``python -m benchmarks.semantic.regression --record`` after an intended change).
+benchmarks/semantic/regression.json and regression_placed.json (rewrite them with
+``python -m benchmarks.semantic.regression [--world placed] --record`` after an intended change).
 """
 
 from __future__ import annotations
@@ -16,14 +17,19 @@ import pytest
 from benchmarks.semantic import regression
 
 
-@pytest.fixture(scope="module")
-def measured() -> dict[str, float]:
-    return regression.measure()
+@pytest.fixture(scope="module", params=sorted(regression.RECORDS))
+def kind(request: pytest.FixtureRequest) -> str:
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def recorded() -> dict:
-    return json.loads(regression.RECORD.read_text())
+def measured(kind: str) -> dict[str, float]:
+    return regression.measure(kind)
+
+
+@pytest.fixture(scope="module")
+def recorded(kind: str) -> dict:
+    return json.loads(regression.RECORDS[kind].read_text())
 
 
 def test_edit_success_stays_at_recorded_level(measured: dict, recorded: dict) -> None:
