@@ -73,13 +73,14 @@ def draw(
     """One face from 0-based attribute values (no "unspecified"). Returns [3, size, size] in [0, 1].
 
     The face is designed on a 32x32 grid; ``placement = (x0, y0, scale)`` puts that grid's
-    corner at pixel (x0, y0) of a ``size`` x ``size`` canvas, ``scale`` pixels per design pixel
-    (nearest-neighbour). The default draws the first world's centred 32x32 face.
+    corner at pixel (x0, y0) of a ``size`` x ``size`` canvas, ``scale`` pixels per design pixel;
+    every shape is evaluated at each pixel centre's design coordinates. The default draws the
+    first world's centred 32x32 face.
     """
     bg, skin, head, eyes, hair, mouth, glasses = values
     x0, y0, scale = placement
-    # Design coordinates of every pixel centre: comparisons against integer design bounds then
-    # select whole design pixels at scale 1 and their nearest-neighbour footprint otherwise.
+    # Design coordinates of every pixel centre; at scale 1 and whole-pixel offsets this is the
+    # first world's grid shifted, so its faces are unchanged.
     yy, xx = torch.meshgrid(
         (torch.arange(size, dtype=torch.float32) + 0.5 - y0) / scale,
         (torch.arange(size, dtype=torch.float32) + 0.5 - x0) / scale,
