@@ -158,6 +158,25 @@ def train_unet(
     }
 
 
+def plot_losses(log: dict, png: Path) -> None:
+    """The UNet's loss curve over every run in ``log`` (mean of each 100 steps), log scale."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.2), dpi=100)
+    runs = [run["unet"]["losses"] for run in log["runs"] if run["unet"]["losses"]]
+    for i, pts in enumerate(runs):
+        ax.plot(*zip(*pts, strict=True), label=f"UNet run {i + 1}", lw=1.2)
+    ax.set(xlabel="UNet step", ylabel="epsilon MSE", yscale="log")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(png)
+    plt.close(fig)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--world", choices=sorted(KINDS), default="faces")
@@ -181,6 +200,12 @@ def main() -> None:
         help="where to write the weights (default: the world's committed file)",
     )
     ap.add_argument(
+        "--plot",
+        type=Path,
+        default=None,
+        help="only draw the world's loss curve from its log into this PNG",
+    )
+    ap.add_argument(
         "--resume",
         action="store_true",
         help="keep the saved autoencoder and continue the saved UNet",
@@ -195,6 +220,9 @@ def main() -> None:
     # committed weights.
     log_path = LOGS[kind.name] if args.out == weights else args.out.with_suffix(".log.json")
     history = log_path if log_path.exists() else LOGS[kind.name]
+    if args.plot is not None:
+        plot_losses(json.loads(history.read_text()), args.plot)
+        return
     log = json.loads(history.read_text()) if args.resume and history.exists() else {"runs": []}
     if args.resume:
         # Continue a scratch file if it exists (a cut-short run), else the committed weights.
