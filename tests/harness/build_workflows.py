@@ -280,6 +280,37 @@ def sampler(
     return node
 
 
+def to_step(
+    g: Graph,
+    b: Base,
+    pos: tuple[float, float],
+    positive: int,
+    title: str,
+    *,
+    seed: int,
+    steps: int,
+    cfg: float,
+    end: int,
+) -> int:
+    """A sampler from the empty latent (fresh noise) to step ``end``, leftover noise kept: the
+    method's x, or the paper's independent target."""
+    return sampler(
+        g,
+        b,
+        pos,
+        positive,
+        (b.latent, 0),
+        title,
+        seed=seed,
+        steps=steps,
+        cfg=cfg,
+        start=0,
+        end=end,
+        add_noise=True,
+        leftover=True,
+    )
+
+
 def decode_save(
     g: Graph, b: Base, latent: int, pos: tuple[float, float], prefix: str, title: str | None = None
 ) -> tuple[int, int]:
@@ -348,35 +379,27 @@ def decomposed_pair(
     """The method's pair from one seed: source to step k and target to k + delta (leftover
     noise kept), each decomposed. ``when`` (e.g. "0.7T") labels the source's titles.
     Returns (source sampler, target sampler, their decompositions)."""
-    src = sampler(
+    src = to_step(
         g,
         b,
         (800, 0),
         b.source,
-        (b.latent, 0),
         f"Source to step k={k}" + (f" ({when})" if when else ""),
         seed=seed,
         steps=steps,
         cfg=cfg,
-        start=0,
         end=k,
-        add_noise=True,
-        leftover=True,
     )
-    tgt = sampler(
+    tgt = to_step(
         g,
         b,
         (800, 380),
         b.target,
-        (b.latent, 0),
         f"Target to step k+delta={k + delta}",
         seed=seed,
         steps=steps,
         cfg=cfg,
-        start=0,
         end=k + delta,
-        add_noise=True,
-        leftover=True,
     )
     dsrc = decompose(g, src, (1160, 0), "Decompose source" + (f" ({when})" if when else ""))
     dtgt = decompose(g, tgt, (1160, 380), "Decompose target")
@@ -427,20 +450,16 @@ def branched_pair(
 ) -> tuple[int, int, int, int]:
     """x (the source prompt to step k, leftover noise kept) and its two branches, decomposed.
     Returns (x's sampler, x's decomposition, the source and target branch decompositions)."""
-    src = sampler(
+    src = to_step(
         g,
         b,
         (800, 0),
         b.source,
-        (b.latent, 0),
         f"Source to step k={k} (x)",
         seed=seed,
         steps=steps,
         cfg=cfg,
-        start=0,
         end=k,
-        add_noise=True,
-        leftover=True,
     )
     dx = decompose(g, src, (800, 380), "Decompose x")
     _, _, ds, dt = branches(
@@ -646,20 +665,16 @@ def explore_workflow(g: Graph, ckpt_name: str, size: int) -> None:
     steps, k, seed, cfg = 30, 9, 7, 7.0
     factors = (0.0, 0.5, 1.5, 2.0)
     b = base(g, ckpt_name, size, 1)
-    src = sampler(
+    src = to_step(
         g,
         b,
         (800, 0),
         b.source,
-        (b.latent, 0),
         f"Sample to step k={k} (about 0.7T)",
         seed=seed,
         steps=steps,
         cfg=cfg,
-        start=0,
         end=k,
-        add_noise=True,
-        leftover=True,
     )
     dec = decompose(g, src, (1160, 0))
     batch_from: tuple[int, int] = (src, 0)  # column 1 of the grid: the unchanged latent
@@ -732,20 +747,16 @@ def analysis_workflow(g: Graph, ckpt_name: str, size: int) -> None:
     src, tgt, dsrc, dtgt = decomposed_pair(
         g, b, k=k, delta=delta, seed=seed, steps=steps, cfg=cfg, when="0.7T"
     )
-    src_later = sampler(
+    src_later = to_step(
         g,
         b,
         (800, 760),
         b.source,
-        (b.latent, 0),
         f"Source to step {later} (0.6T)",
         seed=seed,
         steps=steps,
         cfg=cfg,
-        start=0,
         end=later,
-        add_noise=True,
-        leftover=True,
     )
     dlater = decompose(g, src_later, (1160, 760), "Decompose source (0.6T)")
     learn = g.node("LearnAttributeFromPair", (1500, 0), {"name": "smile"}, size=(340, 520))
