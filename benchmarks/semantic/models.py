@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
@@ -120,11 +120,19 @@ class UNet(nn.Module):
         self.norm_out = nn.GroupNorm(8, c)
         self.conv_out = nn.Conv2d(c, LATENT_CHANNELS, 3, padding=1)
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor, tok: torch.Tensor) -> torch.Tensor:
-        """x [B, 4, 16, 16], t [B] float timesteps, tok [B, 7] long -> eps [B, 4, 16, 16]."""
+    def context(self, tok: torch.Tensor) -> torch.Tensor:
+        """tok [B, 7] long -> the prompt's conditioning, the summed embeddings [B, EMB]."""
+        return sum(table(tok[:, i]) for i, table in enumerate(self.tokens))
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        """x [B, 4, 16, 16], t [B] float timesteps, cond: tokens [B, 7] long or a context
+        from :meth:`context` -> eps [B, 4, 16, 16]."""
         emb = self.time(timestep_embedding(t))
-        for i, table in enumerate(self.tokens):
-            emb = emb + table(tok[:, i])
+        if cond.is_floating_point():
+            emb = emb + cond
+        else:  # the tokens one by one, in the order the weights were trained with
+            for i, table in enumerate(self.tokens):
+                emb = emb + table(cond[:, i])
         emb = self.cond(emb)
         h1 = self.d1(self.conv_in(x), emb)
         h2 = self.d2(self.down1(h1), emb)
@@ -194,10 +202,11 @@ class CrossAttentionUNet(nn.Module):
         ctx = torch.cat([self.null.expand(tok.shape[0], 1, EMB), torch.stack(per_token, 1)], 1)
         return ctx + self.slot
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor, tok: torch.Tensor) -> torch.Tensor:
-        """x [B, 4, 32, 32], t [B] float timesteps, tok [B, 7] long -> eps [B, 4, 32, 32]."""
+    def forward(self, x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        """x [B, 4, 32, 32], t [B] float timesteps, cond: tokens [B, 7] long or a context
+        from :meth:`context` -> eps [B, 4, 32, 32]."""
         emb = self.time(timestep_embedding(t))
-        ctx = self.context(tok)
+        ctx = cond if cond.is_floating_point() else self.context(cond)
         h0 = self.conv_in(x)
         h1 = self.a1(self.d1(self.down0(h0), emb), ctx)
         h2 = self.a2(self.d2(self.down1(h1), emb), ctx)
@@ -247,6 +256,8 @@ class World:
     steps: int = 20
     cfg: float = 7.0
     kind: Kind = KINDS["faces"]
+    #: Images through the UNet so far (one classifier-free-guided call per image and step).
+    unet_calls: list[int] = field(default_factory=lambda: [0], compare=False)
 
     @property
     def scene(self) -> ModuleType:
@@ -283,17 +294,27 @@ class World:
         return torch.stack(out)
 
     @torch.no_grad()
-    def eps(self, x: torch.Tensor, step: int, tok: torch.Tensor) -> torch.Tensor:
-        """Classifier-free-guided noise prediction for the k-diffusion latent x at ``step``.
+    def context(self, tok: torch.Tensor) -> torch.Tensor:
+        """A prompt's conditioning as the UNet reads it (what ``CLIPTextEncode`` gives and
+        ``ConditioningAverage`` blends): tok [7] or [B, 7] long -> [B, ...] float."""
+        return self.unet.context(tok[None] if tok.dim() == 1 else tok)
 
-        x [B, 4, L, L], tok [B, 7] -> [B, 4, L, L].
+    @torch.no_grad()
+    def eps(self, x: torch.Tensor, step: int, cond: torch.Tensor) -> torch.Tensor:
+        """Classifier-free-guided noise prediction for the k-diffusion latent x at ``step``;
+        counts one UNet call per image in ``unet_calls``.
+
+        x [B, 4, L, L], cond: tokens [B, 7] long or a context [B, ...] -> [B, 4, L, L].
         """
         b = x.shape[0]
+        self.unet_calls[0] += b
         sigma = float(self.sigmas[step])
         tt = self.timesteps[step].float().expand(b)
         x_in = x / math.sqrt(sigma**2 + 1)
-        uncond = torch.zeros_like(tok)
-        e = self.unet(torch.cat([x_in, x_in]), torch.cat([tt, tt]), torch.cat([tok, uncond]))
+        uncond = torch.zeros(b, len(world.N_VALUES), dtype=torch.long)
+        if cond.is_floating_point():
+            uncond = self.unet.context(uncond)
+        e = self.unet(torch.cat([x_in, x_in]), torch.cat([tt, tt]), torch.cat([cond, uncond]))
         e_c, e_u = e.chunk(2)
         return e_u + self.cfg * (e_c - e_u)
 
@@ -308,7 +329,8 @@ class World:
     ) -> torch.Tensor:
         """DDIM (= Euler on eps) from ``from_step`` to ``to_step``; returns the latent there.
 
-        tok: [7] or [B, 7] long. x_start: [B, 4, L, L] latent at ``from_step`` (leftover
+        tok: [7] or [B, 7] long, or a context from :meth:`context` (blended prompts).
+        x_start: [B, 4, L, L] latent at ``from_step`` (leftover
         noise kept); None starts from the seeds' noise times sigma at ``from_step``, like
         ``add_noise=enable`` on an empty latent. Result [B, 4, L, L], noisy unless
         ``to_step == steps``.
@@ -321,7 +343,10 @@ class World:
             x = self.noise(seeds) * float(sig[from_step])
         else:
             x = x_start.float().clone()
-        tok = tok.expand(x.shape[0], -1) if tok.dim() == 1 else tok
+        if tok.is_floating_point():
+            tok = tok.expand(x.shape[0], *tok.shape[1:])
+        else:
+            tok = tok.expand(x.shape[0], -1) if tok.dim() == 1 else tok
         for i in range(from_step, to_step):
             s, s_next = float(sig[i]), float(sig[i + 1])
             e = self.eps(x, i, tok)
