@@ -1,11 +1,11 @@
 """Must-show 6: decomposing a [16, 16, 128, 128] batch stays within a stated bound.
 
-Bound (README): the peak extra memory of ``decompose`` is at most 4.5x the latent's float32
-size for a float32 latent (the result U, S, Vh alone is 2x; LAPACK's working copy ~1x;
-measured 3.1x) and 5.5x for a float16/bfloat16 latent (plus its float32 copy; measured 4.1x,
-5.3x in some multi-threaded runs). For [16, 16, 128, 128] (16 MiB in float32) that is
-<= 72 MiB and <= 88 MiB. Measured in a fresh subprocess with the
-kernel's peak resident set (measure_decompose_memory.py), on CPU.
+Bound (CONTRIBUTING.md, Reliability): the peak extra memory of ``decompose`` is at most 4.5x
+the latent's float32 size for a float32 latent (the result U, S, Vh alone is 2x; LAPACK's
+working copy ~1x; measured 3.1x) and 5.5x for a float16/bfloat16 latent (plus its float32
+copy; measured 4.1x, 5.3x in some multi-threaded runs). For [16, 16, 128, 128] (16 MiB in
+float32) that is <= 72 MiB and <= 88 MiB. Measured in a fresh subprocess with the kernel's
+peak resident set (measure_decompose_memory.py), on CPU.
 """
 
 from __future__ import annotations
