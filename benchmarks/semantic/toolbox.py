@@ -41,11 +41,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import torch
 
 import svd_core
 
+from . import world
 from .models import KINDS, World, load_world
 from .readme import write_section
 from .sweeps import EDIT, EMPTY, Bed, Curve, interpolate, judge_edit, pct
@@ -77,6 +79,10 @@ class Toolbox(Bed):
     def __init__(self, w: World, n: int, log: Callable[[str], None]) -> None:
         super().__init__(w, n, log)
         self.n = n
+
+    def fresh(self, n: int) -> Toolbox:
+        """A bed of the same kind on ``n`` seeds."""
+        return Toolbox(self.w, n, self.log)
 
     def finish_from(self, step: int, lat: torch.Tensor, cond: torch.Tensor = EMPTY):
         self.finishes += 1
@@ -134,6 +140,60 @@ def local_mask(delta: torch.Tensor) -> torch.Tensor:
     a = torch.nn.functional.avg_pool2d(delta.abs().sum(1, keepdim=True), 3, 1, 1)
     q = torch.quantile(a.flatten(1), 0.9, dim=1)[:, None, None, None]
     return (a / q.clamp_min(1e-12)).clamp(0, 1)
+
+
+FACE_SEED = 424242
+
+
+def drawn_faces(scene: ModuleType, key: str, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """n drawn faces ("photos") with random attributes (and, on the second world, random
+    placements), the edited one never at the target value. Returns (images [n, 3, S, S],
+    the read-out they should give [n, 7] or [n, 8])."""
+    edit = EDIT[key]
+    g = torch.Generator().manual_seed(FACE_SEED)
+    values = torch.stack([torch.randint(0, m, (n,), generator=g) for m in world.N_VALUES], 1)
+    others = [v for v in range(world.N_VALUES[edit.index]) if v != edit.target_index]
+    values[:, edit.index] = torch.tensor(others)[torch.randint(0, len(others), (n,), generator=g)]
+    places = getattr(scene, "PLACEMENTS", ((0.0, 0.0, 1.0),))
+    where = torch.randint(0, len(places), (n,), generator=g)
+    images = torch.stack(
+        [
+            world.draw(tuple(int(v) for v in row), places[int(p)], scene.SIZE)
+            for row, p in zip(values, where, strict=True)
+        ]
+    )
+    if len(places) > 1:
+        values = torch.cat([values, where[:, None]], 1)
+    return images, values
+
+
+class PhotoToolbox(Toolbox):
+    """The same rows on drawn faces: ``x`` is the encoded photo with noise added to the level
+    of step k (``AddNoise`` with the sigmas from k on); identity is against the drawn face."""
+
+    def __init__(self, w: World, n: int, log: Callable[[str], None], key: str) -> None:
+        super().__init__(w, n, log)
+        self.images, self.values = drawn_faces(w.scene, key, n)
+
+    def x(self, k: int, train: bool, n: int) -> torch.Tensor:
+        if train:
+            return super().x(k, train, n)
+
+        def noised() -> torch.Tensor:
+            with torch.no_grad():
+                x0 = self.w.ae.encode(self.images)
+            return x0 + float(self.w.sigmas[k]) * self.w.noise(self.seeds(False, n))
+
+        return self._memo(("photo", k, n), noised)
+
+    def source(self, k: int, n: int) -> torch.Tensor:
+        return self.values[:n]
+
+    def fresh(self, n: int) -> Toolbox:
+        bed = PhotoToolbox.__new__(PhotoToolbox)
+        Toolbox.__init__(bed, self.w, n, self.log)
+        bed.images, bed.values = self.images[:n], self.values[:n]
+        return bed
 
 
 WINDOW = "prompt window, w steps from k"
@@ -262,7 +322,7 @@ def unet_calls(main: Toolbox, make: Callable[[Toolbox], Row]) -> int:
     """UNet calls per image of the row ``make`` builds, at dial value 1 (or its first),
     counted on one fresh seed; the learned attributes are shared with ``main`` (learning
     is done once per attribute, not per image)."""
-    bed = Toolbox(main.w, 1, lambda _: None)
+    bed = main.fresh(1)
     bed.cache = {k: v for k, v in main.cache.items() if k[0] == "att"}
     row = make(bed)
     main.w.unet_calls[0] = 0
@@ -270,8 +330,10 @@ def unet_calls(main: Toolbox, make: Callable[[Toolbox], Row]) -> int:
     return main.w.unet_calls[0]
 
 
-def measure_edit(bed: Toolbox, key: str, sweep: bool, gen: torch.Generator) -> dict:
-    """Every row of one edit on ``bed``'s seeds."""
+def measure_edit(
+    bed: Toolbox, key: str, sweep: bool, gen: torch.Generator, photo: bool = False
+) -> dict:
+    """Every row of one edit on ``bed``'s seeds (``photo``: the rows a photo gets)."""
     judge = judge_edit([EDIT[key]])
     curves: dict[str, tuple[Row, Curve, int]] = {}
 
@@ -292,9 +354,11 @@ def measure_edit(bed: Toolbox, key: str, sweep: bool, gen: torch.Generator) -> d
     level = LEVEL if native_best >= LEVEL else native_best
     w_dial = score(curves[WINDOW][1], level)["dial"]
     w_star = min(bed.w.steps - K, math.ceil(w_dial)) if w_dial == w_dial else bed.w.steps - K
-    add(lambda b: blend_window_row(b, key, w_star), level)
+    if not photo:
+        add(lambda b: blend_window_row(b, key, w_star), level)
     pack = [(2, 16, True, ""), (2, 16, False, ""), (2, None, True, ""), (2, None, False, "")]
-    pack += [(2, None, False, "local"), (1, None, False, "")]
+    if not photo:
+        pack += [(2, None, False, "local"), (1, None, False, "")]
     if sweep:
         pack += [(1, 16, False, ""), (3, 16, False, ""), (3, None, False, "")]
         pack += [(2, 4, False, ""), (2, 8, False, ""), (2, bed.w.latent_size, False, "")]
@@ -340,6 +404,20 @@ def measure(name: str, n: int, n_sweep: int, keys: list[str], log: Callable[[str
     out["cpu_seconds"] = round(time.process_time(), 1)
     out["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     out["machine"] = f"{platform.machine()} CPU, {torch.get_num_threads()} thread(s)"
+    return out
+
+
+def measure_photos(name: str, n: int, keys: list[str], log: Callable[[str], None]) -> dict:
+    """One world's photo rows: ``n`` drawn faces per edit."""
+    w = load_world(name)
+    gen = torch.Generator().manual_seed(0)
+    t0 = time.time()
+    out: dict = {"seeds": n, "edits": {}}
+    for key in keys:
+        log(f"{name} photos: {key}, {n} faces")
+        out["edits"][key] = measure_edit(PhotoToolbox(w, n, log, key), key, False, gen, True)
+    out["seconds"] = round(time.time() - t0, 1)
+    out["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     return out
 
 
@@ -396,6 +474,21 @@ def render(results: dict) -> str:
     out += _table(results, "edits", [(wn, key) for wn in worlds for key in EDIT])
     out += ["", "#### Sweeps of delta and ks (fewer seeds)", ""]
     out += _table(results, "sweeps", [(wn, key) for wn in worlds for key in ("smile", "hair")])
+    photos = [f"{wn} photos" for wn in KINDS if f"{wn} photos" in results]
+    if photos:
+        out += [
+            "",
+            "#### Photos: drawn faces, noised to step k (img2img = the switch from the photo)",
+            "",
+            ", ".join(
+                f"{p}: {results[p]['seeds']} faces per edit, {results[p]['date']}, "
+                f"{results[p]['seconds']:.0f} s"
+                for p in photos
+            )
+            + ".",
+            "",
+        ]
+        out += _table(results, "edits", [(p, key) for p in photos for key in EDIT])
     return "\n".join(out)
 
 
@@ -408,6 +501,7 @@ def main() -> None:
     ap.add_argument("--sweep-seeds", type=int, default=48)
     ap.add_argument("--edits", nargs="*", default=list(EDIT))
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--photos", type=int, default=0, help="measure the photo rows on N faces")
     ap.add_argument("--quick", action="store_true", help="16 / 8 seeds, prints, writes nothing")
     ap.add_argument("--render-only", action="store_true")
     args = ap.parse_args()
@@ -421,7 +515,10 @@ def main() -> None:
             print(f"[{time.time() - start:6.0f}s] {msg}", flush=True)
 
         for wn in args.world:
-            results[wn] = measure(wn, n, n_sweep, args.edits, log)
+            if args.photos:
+                results[f"{wn} photos"] = measure_photos(wn, args.photos, args.edits, log)
+            else:
+                results[wn] = measure(wn, n, n_sweep, args.edits, log)
     if not args.quick:  # re-read: the other world may have been measured meanwhile
         results = {**(json.loads(RESULTS.read_text()) if RESULTS.exists() else {}), **results}
     text = render(results)
