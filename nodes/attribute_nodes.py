@@ -264,6 +264,13 @@ class ApplySingularEdit(io.ComfyNode):
                     tooltip="0 = unchanged, 1 = the learned edit, between = interpolation, "
                     "negative = away from the target.",
                 ),
+                io.Boolean.Input(
+                    "local",
+                    default=True,
+                    optional=True,
+                    tooltip="With target and source_branch, keep the edit where the two "
+                    "branches differ (on the subject); the other modes ignore it.",
+                ),
                 LatentSVDType.Input(
                     "target",
                     optional=True,
@@ -301,6 +308,7 @@ class ApplySingularEdit(io.ComfyNode):
         latent_svd: SingularLatent,
         attribute: object,
         strength: float,
+        local: bool = True,
         target: SingularLatent | None = None,
         source_branch: SingularLatent | None = None,
     ) -> io.NodeOutput:
@@ -315,7 +323,12 @@ class ApplySingularEdit(io.ComfyNode):
         edited = run_or_explain(
             APPLY,
             lambda: apply_attribute(
-                value.svd, attr, target=tgt, strength=float(strength), source_branch=branch
+                value.svd,
+                attr,
+                target=tgt,
+                strength=float(strength),
+                source_branch=branch,
+                local=local,
             ),
         )
         return io.NodeOutput(value.replace_svd(edited))

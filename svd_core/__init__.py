@@ -27,6 +27,7 @@ from .decomposition import (
     scale_singular_values,
 )
 from .errors import AttributeFileError, SVDEditError
+from .locality import branch_mask
 from .parsing import parse_index_list, parse_strengths
 from .steps import plan_edit_steps
 from .subspace import subspace_basis, subspace_distance
@@ -43,6 +44,7 @@ __all__ = [
     "LatentSVD",
     "PairSolution",
     "apply_attribute",
+    "branch_mask",
     "edit_delta",
     "effective_components",
     "learn_attribute",

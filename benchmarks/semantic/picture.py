@@ -39,6 +39,7 @@ SEEDS = tuple(range(TEST_SEED0, TEST_SEED0 + 4))
 TRAIN_SEEDS = tuple(range(16))
 STEPS = 20  # the worlds' sampler steps (load_world's default)
 K = 6  # round(0.3 N), the pack's default edit step
+DELTA = 2  # the branches' length: the edit goes on the source branch at K + DELTA
 WINDOW = 2  # steps of target prompt in the native prompt window
 STRENGTHS = (-1.0, 0.5, 1.0, 2.0)
 SOURCE = world.tokens()
@@ -48,19 +49,20 @@ TARGET = world.tokens(mouth="smiling")
 # the same bytes on every run.
 SCALE = 2  # nearest-neighbour upscaling of the 64x64 images
 GAP, GROUP_GAP = 6, 18
-LEFT, TOP, BOTTOM, RIGHT = 92, 104, 52, 12
+LEFT, TOP, BOTTOM, RIGHT = 92, 104, 64, 12
 DPI = 100
 
 
 def default_edit(w: World, seeds: Sequence[int], k: int, strengths: Sequence[float]):
     """The pack's default edit as the blueprints wire it: branched pairs, delta 2,
     ``ks = kt = 16``, the attribute learned once on ``TRAIN_SEEDS``; each seed's own source
-    and target branch at apply time.
+    and target branch at apply time, the edit added to the source branch where the branches
+    differ (local).
 
-    Returns the edited latents at step k, [len(strengths), len(seeds), 4, L, L]: one slice
-    per strength, to be continued with the source prompt from step k.
+    Returns the edited latents at step k + DELTA, [len(strengths), len(seeds), 4, L, L]: one
+    slice per strength, to be continued with the source prompt from step k + DELTA.
     """
-    delta = 2
+    delta = DELTA
 
     def branches(s: Sequence[int]):
         x = w.run(SOURCE, s, 0, k)
@@ -78,10 +80,12 @@ def default_edit(w: World, seeds: Sequence[int], k: int, strengths: Sequence[flo
         step=k,
         delta=delta,
     )
-    x, x_s, z_t = (svd_core.decompose(t) for t in branches(seeds))
+    _, x_s, z_t = (svd_core.decompose(t) for t in branches(seeds))
     return torch.stack(
         [
-            svd_core.recompose(svd_core.apply_attribute(x, attribute, z_t, s, source_branch=x_s))
+            svd_core.recompose(
+                svd_core.apply_attribute(x_s, attribute, z_t, s, source_branch=x_s, local=True)
+            )
             for s in strengths
         ]
     )
@@ -97,9 +101,10 @@ def columns(w: World) -> tuple[list[str], torch.Tensor]:
     # Native prompt window: the target prompt from k for WINDOW steps, then the source again.
     window = w.run(TARGET, SEEDS, K, K + WINDOW, x_start=x)
     window = w.run(SOURCE, SEEDS, K + WINDOW, w.steps, x_start=window)
-    # The unedited image and every strength in one batch: the sampler treats rows apart.
-    rest = torch.cat([x, edited])
-    rest = w.run(SOURCE, SEEDS * (1 + len(STRENGTHS)), K, w.steps, x_start=rest)
+    # The unedited image, and every strength in one batch: the sampler treats rows apart.
+    plain = w.run(SOURCE, SEEDS, K, w.steps, x_start=x)
+    edited = w.run(SOURCE, SEEDS * len(STRENGTHS), K + DELTA, w.steps, x_start=edited)
+    rest = torch.cat([plain, edited])
     images = w.decode(torch.cat([rest, switch, window])).clamp(0, 1)
     labels = [
         "unedited",
@@ -166,8 +171,9 @@ def render(labels: Sequence[str], images: torch.Tensor) -> np.ndarray:
     text(
         LEFT,
         height - 8,
-        'Source prompt empty, target prompt "mouth=smiling". The pack\'s edit: branched pairs, '
-        f"delta 2, ks = kt = 16, learned once on seeds 0-{TRAIN_SEEDS[-1]}.\n"
+        'Source prompt empty, target prompt "mouth=smiling". The pack\'s edit: ks = kt = 16, '
+        f"learned once on seeds 0-{TRAIN_SEEDS[-1]};\neach seed's own branches from step {K} to "
+        f"{K + DELTA}, the edit added to the source branch where they differ (local).\n"
         f"Switch: the target prompt from step {K} to the end. Window: the target prompt for "
         f"{WINDOW} steps from step {K}, then the source prompt again.",
         fontsize=8,

@@ -109,7 +109,7 @@ class Toolbox(Bed):
         self, key: str, d: int, ks: int | None, at_k: bool, s: float, how: str = ""
     ) -> torch.Tensor:
         """Images of the pack's edit: AVI (``ks``) or raw (``None``), at k or at k + d;
-        ``how`` = "local" keeps the difference only where it is large (a spatial mask),
+        ``how`` = "local" keeps it where the branches differ (``svd_core.branch_mask``),
         "rank r" only its top r singular components per channel."""
         xs, zt = self.branches(EDIT[key].target_tokens, d)
         if ks is None:
@@ -124,7 +124,7 @@ class Toolbox(Bed):
             )
             delta = svd_core.recompose(y) - xs
         if how == "local":
-            delta = delta * local_mask(delta)
+            delta = delta * svd_core.branch_mask(zt - xs)
         elif how.startswith("rank"):
             u, sv, vh = torch.linalg.svd(delta, full_matrices=False)
             r = int(how.split()[1])
@@ -132,14 +132,6 @@ class Toolbox(Bed):
         if at_k:
             return self.finish_from(K, self.x(K, False, self.n) + s * delta)
         return self.finish_from(K + d, xs + s * delta)
-
-
-def local_mask(delta: torch.Tensor) -> torch.Tensor:
-    """Where the branches differ: the channel-summed |difference|, smoothed over 3x3 and
-    divided by its 90th percentile per image, clipped to [0, 1]. [B, 1, H, W]"""
-    a = torch.nn.functional.avg_pool2d(delta.abs().sum(1, keepdim=True), 3, 1, 1)
-    q = torch.quantile(a.flatten(1), 0.9, dim=1)[:, None, None, None]
-    return (a / q.clamp_min(1e-12)).clamp(0, 1)
 
 
 FACE_SEED = 424242
@@ -331,9 +323,15 @@ def unet_calls(main: Toolbox, make: Callable[[Toolbox], Row]) -> int:
 
 
 def measure_edit(
-    bed: Toolbox, key: str, sweep: bool, gen: torch.Generator, photo: bool = False
+    bed: Toolbox,
+    key: str,
+    sweep: bool,
+    gen: torch.Generator,
+    photo: bool = False,
+    only: str | None = None,
 ) -> dict:
-    """Every row of one edit on ``bed``'s seeds (``photo``: the rows a photo gets)."""
+    """Every row of one edit on ``bed``'s seeds (``photo``: the rows a photo gets; ``only``:
+    the natives and the pack rows of that variant, e.g. "local")."""
     judge = judge_edit([EDIT[key]])
     curves: dict[str, tuple[Row, Curve, int]] = {}
 
@@ -357,12 +355,15 @@ def measure_edit(
     if not photo:
         add(lambda b: blend_window_row(b, key, w_star), level)
     pack = [(2, 16, True, ""), (2, 16, False, ""), (2, None, True, ""), (2, None, False, "")]
+    pack += [(2, None, False, "local"), (2, 16, False, "local")]
     if not photo:
-        pack += [(2, None, False, "local"), (1, None, False, "")]
+        pack += [(1, None, False, "")]
     if sweep:
         pack += [(1, 16, False, ""), (3, 16, False, ""), (3, None, False, "")]
         pack += [(2, 4, False, ""), (2, 8, False, ""), (2, bed.w.latent_size, False, "")]
         pack += [(1, None, False, "local"), (2, None, False, "rank 4")]
+    if only is not None:
+        pack = [p for p in pack if p[3] == only]
     for d, ks, at_k, how in pack:
         add(lambda b, d=d, ks=ks, at_k=at_k, how=how: pack_row(b, key, d, ks, at_k, how), level)
 
@@ -383,9 +384,17 @@ def _or(v: float, default: float) -> float:
     return default if v != v else v
 
 
-def measure(name: str, n: int, n_sweep: int, keys: list[str], log: Callable[[str], None]) -> dict:
+def measure(
+    name: str,
+    n: int,
+    n_sweep: int,
+    keys: list[str],
+    log: Callable[[str], None],
+    only: str | None = None,
+) -> dict:
     """One world: the main rows of every edit on ``n`` seeds, the sweeps (delta, ks) of
-    smile and hair on ``n_sweep``."""
+    smile and hair on ``n_sweep`` (``only``: the natives and that variant's rows, no
+    sweeps)."""
     w = load_world(name)
     gen = torch.Generator().manual_seed(0)
     t0 = time.time()
@@ -393,7 +402,9 @@ def measure(name: str, n: int, n_sweep: int, keys: list[str], log: Callable[[str
     main = Toolbox(w, n, log)
     for key in keys:
         log(f"{name}: {key}, {n} seeds")
-        out["edits"][key] = measure_edit(main, key, False, gen)
+        out["edits"][key] = measure_edit(main, key, False, gen, only=only)
+    if only is not None:
+        return out
     small = Toolbox(w, n_sweep, log)
     small.cache = {k: v for k, v in main.cache.items() if k[0] == "att"}
     out["sweeps"] = {}
@@ -418,6 +429,18 @@ def measure_photos(name: str, n: int, keys: list[str], log: Callable[[str], None
         out["edits"][key] = measure_edit(PhotoToolbox(w, n, log, key), key, False, gen, True)
     out["seconds"] = round(time.time() - t0, 1)
     out["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    return out
+
+
+def merged_rows(old: dict, new: dict) -> dict:
+    """``old``'s results of a world with the rows of a partial run (``--only``) put in: a
+    row of the same method is replaced, a new one goes after the others.  The natives are
+    deterministic, so the best native and the level are the same in both."""
+    out = json.loads(json.dumps(old))
+    for key, edit in new["edits"].items():
+        rows = {r["method"]: r for r in out["edits"][key]["rows"]}
+        rows.update({r["method"]: r for r in edit["rows"]})
+        out["edits"][key]["rows"] = list(rows.values())
     return out
 
 
@@ -502,6 +525,7 @@ def main() -> None:
     ap.add_argument("--edits", nargs="*", default=list(EDIT))
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--photos", type=int, default=0, help="measure the photo rows on N faces")
+    ap.add_argument("--only", help="the natives and this variant's rows (e.g. local), merged in")
     ap.add_argument("--quick", action="store_true", help="16 / 8 seeds, prints, writes nothing")
     ap.add_argument("--render-only", action="store_true")
     args = ap.parse_args()
@@ -518,9 +542,12 @@ def main() -> None:
             if args.photos:
                 results[f"{wn} photos"] = measure_photos(wn, args.photos, args.edits, log)
             else:
-                results[wn] = measure(wn, n, n_sweep, args.edits, log)
+                results[wn] = measure(wn, n, n_sweep, args.edits, log, args.only)
     if not args.quick:  # re-read: the other world may have been measured meanwhile
-        results = {**(json.loads(RESULTS.read_text()) if RESULTS.exists() else {}), **results}
+        old = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        if args.only:
+            results = {wn: merged_rows(old[wn], new) for wn, new in results.items()}
+        results = {**old, **results}
     text = render(results)
     print(text)
     if not args.quick:

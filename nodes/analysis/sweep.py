@@ -67,6 +67,13 @@ class AttributeStrengthSweep(io.ComfyNode):
                     tooltip="Strengths separated by commas, in output order (at most 64). "
                     "0 = unedited, 1 = the learned edit, negative = away from the target.",
                 ),
+                io.Boolean.Input(
+                    "local",
+                    default=True,
+                    optional=True,
+                    tooltip="With target and source_branch, keep the edit where the two "
+                    "branches differ, as Apply does; the other modes ignore it.",
+                ),
                 LatentSVDType.Input(
                     "target_latent_svd",
                     optional=True,
@@ -107,6 +114,7 @@ class AttributeStrengthSweep(io.ComfyNode):
         latent_svd: object,
         attribute: object,
         strengths: str,
+        local: bool = True,
         target_latent_svd: object | None = None,
         source_branch: object | None = None,
     ) -> io.NodeOutput:
@@ -124,7 +132,7 @@ class AttributeStrengthSweep(io.ComfyNode):
         # One edit for every strength (the edit is linear in it); each result is in the
         # source dtype first: the same rounding as Apply + Recompose.
         edits = run_or_explain(
-            NODE, lambda: strength_sweep(value.svd, attr, values, target, branch)
+            NODE, lambda: strength_sweep(value.svd, attr, values, target, branch, local)
         )
         samples = interleave([e.to(latent_device(), torch.float32) for e in edits])
         return io.NodeOutput(sweep_latent(value, samples, len(values)), len(values))

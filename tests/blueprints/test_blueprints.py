@@ -244,15 +244,17 @@ def test_the_frontend_flattens_each_blueprint_into_its_inner_graph(page_run: Pag
 
 @pytest.mark.browser
 def test_each_blueprint_applies_the_edit_between_noise_matched_branches(page_run: PageRun) -> None:
-    """In the prompt the frontend sends: Apply edits x (the latent its latent_svd decomposes)
-    with target = the target prompt and source_branch = the source prompt, each continued from
-    that same x from step k to k + delta without new noise; Learn, where there is one, learns
-    from those two branches."""
+    """In the prompt the frontend sends: Apply edits the source branch (its latent_svd is
+    source_branch), locally, with target = the target prompt and source_branch = the source
+    prompt, each continued from the same x from step k to k + delta without new noise; the
+    edited latent continues from k + delta; Learn, where there is one, learns from those two
+    branches."""
     prompt = page_run.prompts[1.0]
     k, delta = REDUCED["edit_step"], REDUCED["delta"]
     for node in page_run.dropped.values():
         inner = {nid: v for nid, v in prompt.items() if nid.startswith(f"{node['id']}:")}
-        (apply_,) = [v["inputs"] for v in inner.values() if v["class_type"] == "ApplySingularEdit"]
+        (apply_id,) = [nid for nid, v in inner.items() if v["class_type"] == "ApplySingularEdit"]
+        apply_ = inner[apply_id]["inputs"]
 
         def latent_of(link: list[Any]) -> list[Any]:
             decomposition = prompt[link[0]]
@@ -268,7 +270,19 @@ def test_each_blueprint_applies_the_edit_between_noise_matched_branches(page_run
             w = plan["inputs"]
             return (w["steps"], w["edit_step"], w["edit_step"] + w["delta"])[value[1]]
 
-        x = latent_of(apply_["latent_svd"])
+        assert apply_["latent_svd"] == apply_["source_branch"] and apply_["local"] is True
+        x = prompt[latent_of(apply_["source_branch"])[0]]["inputs"]["latent_image"]
+        (recompose,) = [
+            nid
+            for nid, v in inner.items()
+            if v["class_type"] == "LatentRecompose" and v["inputs"]["latent_svd"][0] == apply_id
+        ]
+        (edited,) = [
+            v["inputs"]
+            for v in inner.values()
+            if v["class_type"] == "KSamplerAdvanced" and v["inputs"]["latent_image"][0] == recompose
+        ]
+        assert step(edited["start_at_step"]) == k + delta
         texts = {}
         for side in ("source_branch", "target"):
             branch = prompt[latent_of(apply_[side])[0]]

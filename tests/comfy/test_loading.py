@@ -62,7 +62,11 @@ EXPECTED: dict[str, dict[str, Any]] = {
             "attribute": ("SVD_ATTRIBUTE", {}),
             "strength": ("FLOAT", {"default": 1.0, "min": -10.0, "max": 10.0}),
         },
-        "optional": {"target": ("LATENT_SVD", {}), "source_branch": ("LATENT_SVD", {})},
+        "optional": {
+            "local": ("BOOLEAN", {"default": True}),
+            "target": ("LATENT_SVD", {}),
+            "source_branch": ("LATENT_SVD", {}),
+        },
     },
     "SaveSingularAttribute": {
         "display": "Save Singular Value Attribute",

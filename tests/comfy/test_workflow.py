@@ -127,7 +127,8 @@ def _branched_prompt(s: EditSettings) -> dict[str, Any]:
 
 def test_branched_pair_learns_and_applies_between_the_branches(comfy_runtime: ComfyRuntime) -> None:
     """Source and target prompt continued from the same step-k latent; the edit is taken
-    between the branches and added to the step-k latent (ApplySingularEdit.source_branch)."""
+    between the branches, kept where they differ (local, the default) and added to the latent
+    Apply decomposes, here the step-k latent (ApplySingularEdit.source_branch)."""
     s = dataclasses.replace(SETTINGS, strength=1.5)
     prompt = _branched_prompt(s)
     result = comfy_runtime.run_prompt(
@@ -144,7 +145,10 @@ def test_branched_pair_learns_and_applies_between_the_branches(comfy_runtime: Co
     # The branches differ from x (delta more steps) and from each other (the prompts).
     assert _rel(xs, x) > 1e-2 and _rel(zt, xs) > 1e-3
     edit = svd_core.edit_delta(svd_core.decompose(xs), attribute, svd_core.decompose(zt))
-    assert _rel(edited, x + 1.5 * edit) < 1e-4
+    # Local by default: kept where the branches differ.
+    mask = svd_core.branch_mask(zt - xs)
+    assert 0.1 < float(mask.mean()) < 0.9
+    assert _rel(edited, x + 1.5 * mask * edit) < 1e-4
     # Not the paper's edit of x itself: the source branch changed what was applied.
     paper = svd_core.edit_delta(svd_core.decompose(x), attribute, svd_core.decompose(zt))
     assert _rel(edit, paper) > 1e-2

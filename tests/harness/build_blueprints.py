@@ -199,14 +199,13 @@ class Pair:
     """A step-k latent x and its noise-matched branches, decomposed."""
 
     x: int  # the node whose output 0 is x
-    dx: int
     source_branch: int
     dsource_branch: int
     target_branch: int
     dtarget_branch: int
 
 
-def branches(bp: Blueprint, c: Common, x: int, dx: int, col: float) -> Pair:
+def branches(bp: Blueprint, c: Common, x: int, col: float) -> Pair:
     """The source and the target prompt each continued from x for delta steps (k to
     k + delta, no new noise, leftover noise kept), decomposed in the next column."""
     g = bp.graph
@@ -227,7 +226,7 @@ def branches(bp: Blueprint, c: Common, x: int, dx: int, col: float) -> Pair:
     ]
     ds = decompose(g, made[0], (col + 360, 0), "Decompose source branch")
     dt = decompose(g, made[1], (col + 360, 380), "Decompose target branch")
-    return Pair(x, dx, made[0], ds, made[1], dt)
+    return Pair(x, made[0], ds, made[1], dt)
 
 
 def generated_pair(bp: Blueprint, c: Common) -> tuple[int, Pair]:
@@ -252,8 +251,7 @@ def generated_pair(bp: Blueprint, c: Common) -> tuple[int, Pair]:
         add_noise=True,
         leftover=True,
     )
-    dx = decompose(g, src, (0, 380), "Decompose x")
-    return empty, branches(bp, c, src, dx, 440)
+    return empty, branches(bp, c, src, 440)
 
 
 def apply_and_continue(
@@ -264,14 +262,16 @@ def apply_and_continue(
     unedited: bool,
     x: float,
 ) -> tuple[int, int, int | None]:
-    """Apply (strength) the edit between the branches to x -> recompose -> continue from k
-    with the source prompt; and, if ``unedited``, x's own continuation.
-    Returns (apply, edited sampler, unedited sampler or None)."""
+    """Apply (strength) the edit between the branches to the source branch x_s (local: where
+    the branches differ) -> recompose -> continue from k + delta with the source prompt; and,
+    if ``unedited``, x_s's own continuation (the source branch is the first delta steps of
+    both, so the edit costs delta extra steps). Returns (apply, edited sampler, unedited
+    sampler or None)."""
     g = bp.graph
     apply_ = g.node(
         "ApplySingularEdit", (x, 0), {"strength": DEFAULTS["strength"]}, size=(320, 140)
     )
-    g.connect(pair.dx, 0, apply_, "latent_svd")
+    g.connect(pair.dsource_branch, 0, apply_, "latent_svd")
     if attribute is not None:
         g.connect(attribute, "attribute", apply_, "attribute")
     g.connect(pair.dtarget_branch, 0, apply_, "target")
@@ -284,8 +284,8 @@ def apply_and_continue(
         (x + 360, 0),
         c.source,
         rec,
-        "Edited: continue from k",
-        start="edit_step",
+        "Edited: continue from k + delta",
+        start="target_step",
         end=None,
         add_noise=False,
         leftover=False,
@@ -297,9 +297,9 @@ def apply_and_continue(
         c,
         (x + 360, 380),
         c.source,
-        pair.x,
-        "Unedited: continue from k",
-        start="edit_step",
+        pair.source_branch,
+        "Unedited: continue from k + delta",
+        start="target_step",
         end=None,
         add_noise=False,
         leftover=False,
@@ -310,12 +310,12 @@ def apply_and_continue(
 def learn_blueprint(specs: dict[str, NodeSpec]) -> Blueprint:
     bp = Blueprint(
         LEARN,
-        "Learns an attribute (e.g. smiling) from a source and a target "
-        "prompt on one seed, applies it at the edit step and continues with the "
-        "source prompt: the method's whole graph as one node. Noise-matched pairs: "
-        "both prompts continue from the source's step-k latent for delta steps, and "
-        "the edit between them is added to it. Outputs the attribute (save it or "
-        "connect it to 'Generate with Attribute'), the edited and the unedited latent.",
+        "Learns an attribute (e.g. smiling) from a source and a target prompt on one "
+        "seed and edits that seed with it: both prompts continue from the source's step-k "
+        "latent for delta steps, the edit between them is added to the source branch where "
+        "they differ, and the source prompt finishes from k + delta. Outputs the attribute "
+        "(save it or connect it to 'Generate with Attribute'), the edited and the unedited "
+        "latent.",
         Graph(specs),
     )
     g = bp.graph
@@ -343,9 +343,9 @@ def generate_blueprint(specs: dict[str, NodeSpec]) -> Blueprint:
         GENERATE,
         "Applies an attribute learned from branch pairs (the learn blueprint's, or "
         "loaded) to a new generation: the seed's source latent at step k, its own "
-        "source and target branches (k to k + delta), the edit between them at the "
-        "chosen strength, then the source prompt to the end. strength 0 = the plain "
-        "generation.",
+        "source and target branches (k to k + delta), the edit between them added to the "
+        "source branch at the chosen strength, then the source prompt to the end. "
+        "strength 0 = the plain generation.",
         Graph(specs),
     )
     c = prompts_and_plan(bp, x=-440)
@@ -368,9 +368,9 @@ def photo_blueprint(specs: dict[str, NodeSpec]) -> Blueprint:
         "Edits an image you already have with an attribute learned from "
         "branch pairs (learned or loaded): encode, add noise to the level of step k, "
         "run the source and the target prompt from there to k + delta, add the edit "
-        "between them, continue from k with the source prompt (which should describe "
-        "the photo), decode. Also returns the photo re-generated from step k without "
-        "the edit (= strength 0).",
+        "between them to the source branch, continue from k + delta with the source prompt "
+        "(which should describe the photo), decode. Also returns the photo re-generated "
+        "without the edit (= strength 0).",
         Graph(specs),
     )
     g = bp.graph
@@ -399,8 +399,7 @@ def photo_blueprint(specs: dict[str, NodeSpec]) -> Blueprint:
     g.connect(noise, 0, noisy, "noise")
     g.connect(split, "low_sigmas", noisy, "sigmas")
     g.connect(enc, 0, noisy, "latent_image")
-    dx = decompose(g, noisy, (360, 380), "Decompose the noised photo (x)")
-    pair = branches(bp, c, noisy, dx, 720)
+    pair = branches(bp, c, noisy, 720)
     apply_, edited, plain = apply_and_continue(bp, c, pair, None, True, 1440)
     assert plain is not None
     decoded = []

@@ -334,8 +334,8 @@ KNOB_NOTE = (
     "(the source and target branches: same noise level, so they differ only by the "
     "attribute). Each latent is split into singular components (channel-wise SVD). 'Learn "
     "Attribute from Pair' trains a small predictor on the two branches; 'Apply Singular Value "
-    "Edit' takes the edit between the branches and adds it to x; sampling then continues "
-    "from step k with the SOURCE prompt."
+    "Edit' takes the edit between the branches and adds it to the source branch where they "
+    "differ (local); sampling then continues from step k + delta with the SOURCE prompt."
 )
 PAPER_NOTE = (
     "This graph uses noise-matched (branched) pairs: on the semantic test bed they kept "
@@ -343,7 +343,8 @@ PAPER_NOTE = (
     "55 %, hair 72 vs 50 %; benchmarks/semantic/README.md, table 1). The paper's pairing: a "
     "target sampler with the target prompt from step 0 (add_noise enable, same seed) to "
     "k + delta, its decomposition into Learn's target and Apply's target, x's decomposition "
-    "into Learn's source, source_branch disconnected. Its best delta on the test bed is 0 (the "
+    "into Learn's source and Apply's latent_svd, source_branch disconnected, the continuation "
+    "from k. Its best delta on the test bed is 0 (the "
     "paper takes delta > 0). Glasses are the exception: there the paper's pairing at delta 0 "
     "ties the prompt switch and branched pairs did not reach 90 %."
 )
@@ -359,8 +360,9 @@ def step_note(delta: int, branched: bool = True) -> str:
     else:
         where = f"delta = {delta}: the target sampler stops at k + {delta} (the paper's choice)."
     return (
-        "Edit step: k = start_at_step of the continuation = end_at_step of the source sampler "
-        f"(default 9 of 30 steps, about 0.7T). {where} Keep noise_seed, steps, cfg, sampler "
+        "Edit step: k = end_at_step of the source sampler = start_at_step of the branches "
+        "(default 9 of 30 steps, about 0.7T); the continuations start where the branches stop. "
+        f"{where} Keep noise_seed, steps, cfg, sampler "
         "and scheduler identical in all samplers, or the latents do not match."
     )
 
@@ -447,9 +449,9 @@ def branches(
 
 def branched_pair(
     g: Graph, b: Base, *, k: int, delta: int, seed: int, steps: int, cfg: float
-) -> tuple[int, int, int, int]:
+) -> tuple[int, int, int]:
     """x (the source prompt to step k, leftover noise kept) and its two branches, decomposed.
-    Returns (x's sampler, x's decomposition, the source and target branch decompositions)."""
+    Returns (the source branch's sampler, the source and target branch decompositions)."""
     src = to_step(
         g,
         b,
@@ -461,11 +463,10 @@ def branched_pair(
         cfg=cfg,
         end=k,
     )
-    dx = decompose(g, src, (800, 380), "Decompose x")
-    _, _, ds, dt = branches(
+    branch, _, ds, dt = branches(
         g, b, (src, 0), (1160, 0), k=k, delta=delta, seed=seed, steps=steps, cfg=cfg
     )
-    return src, dx, ds, dt
+    return branch, ds, dt
 
 
 def apply_and_continue(
@@ -473,34 +474,33 @@ def apply_and_continue(
     b: Base,
     x: float,
     attribute: tuple[int, str],
-    src: int,
-    dsrc: int,
-    dtgt: int,
+    pair: tuple[int, int, int],
     *,
     k: int,
+    delta: int,
     seed: int,
     steps: int,
     cfg: float,
     apply_title: str | None = None,
-    dbranch: int | None = None,
 ) -> tuple[int, int]:
-    """Apply the attribute to the source with its own target (and source branch
-    ``dbranch``, when given), recompose, and continue both the edited and the unedited latent
-    from step k (columns at ``x`` and ``x + 360``).
+    """Apply the attribute between the branches of ``pair`` (the source branch's sampler,
+    its decomposition, the target branch's) to the source branch, recompose, and continue
+    both the edited and the unedited source branch from step k + delta (columns at ``x``
+    and ``x + 360``): the source branch is the first delta steps of both.
 
     Returns the edited and the unedited sampler's node ids."""
+    branch, dbranch, dtgt = pair
     apply_ = g.node(
         "ApplySingularEdit", (x, 0), {"strength": 1.0}, title=apply_title, size=(320, 140)
     )
-    g.connect(dsrc, 0, apply_, "latent_svd")
+    g.connect(dbranch, 0, apply_, "latent_svd")
     g.connect(attribute[0], attribute[1], apply_, "attribute")
     g.connect(dtgt, 0, apply_, "target")
-    if dbranch is not None:
-        g.connect(dbranch, 0, apply_, "source_branch")
+    g.connect(dbranch, 0, apply_, "source_branch")
     rec = g.node("LatentRecompose", (x, 180), size=(280, 60))
     g.connect(apply_, 0, rec, "latent_svd")
     continued = []
-    for row, (latent, what) in enumerate((((rec, 0), "Edited"), ((src, 0), "Unedited"))):
+    for row, (latent, what) in enumerate((((rec, 0), "Edited"), ((branch, 0), "Unedited"))):
         continued.append(
             sampler(
                 g,
@@ -508,11 +508,11 @@ def apply_and_continue(
                 (x + 360, 380 * row),
                 b.source,
                 latent,
-                f"{what}: continue from k={k}",
+                f"{what}: continue from k+delta={k + delta}",
                 seed=seed,
                 steps=steps,
                 cfg=cfg,
-                start=k,
+                start=k + delta,
                 end=10000,
                 add_noise=False,
                 leftover=False,
@@ -529,7 +529,7 @@ STEPS, K, DELTA = 30, 9, 2
 def learn_workflow(g: Graph, ckpt_name: str, size: int, attribute_file: str) -> None:
     steps, k, delta, seed, cfg = STEPS, K, DELTA, 42, 7.0
     b = base(g, ckpt_name, size, 1)
-    src, dx, ds, dt = branched_pair(g, b, k=k, delta=delta, seed=seed, steps=steps, cfg=cfg)
+    branch, ds, dt = branched_pair(g, b, k=k, delta=delta, seed=seed, steps=steps, cfg=cfg)
     learn = g.node("LearnAttributeFromPair", (1860, 0), {"name": "smile"}, size=(340, 520))
     g.connect(ds, 0, learn, "source")
     g.connect(dt, 0, learn, "target")
@@ -538,14 +538,12 @@ def learn_workflow(g: Graph, ckpt_name: str, size: int, attribute_file: str) -> 
         b,
         2240,
         (learn, "attribute"),
-        src,
-        dx,
-        dt,
+        (branch, ds, dt),
         k=k,
+        delta=delta,
         seed=seed,
         steps=steps,
         cfg=cfg,
-        dbranch=ds,
     )
     dec_e = g.node("VAEDecode", (2960, 0), size=(220, 60))
     g.connect(edited, 0, dec_e, "samples")
@@ -593,8 +591,8 @@ def learn_workflow(g: Graph, ckpt_name: str, size: int, attribute_file: str) -> 
     )
     g.note(
         "strength: 0 = unchanged (identical to the unedited image), 1 = the learned edit, "
-        "0..1 interpolates, negative pushes away from the target prompt (on the test bed 90 % "
-        "success needed 1.6 with branched pairs). The attribute is saved to "
+        "0..1 interpolates, negative pushes away from the target prompt; the edit is added to "
+        "the source branch where the branches differ (local). The attribute is saved to "
         f"models/svd_attributes/{attribute_file}.safetensors for 'apply_saved_attribute' "
         "(overwrite is on: re-running replaces it).",
         (2240, 480),
@@ -612,21 +610,19 @@ def apply_workflow(g: Graph, ckpt_name: str, size: int, attribute_file: str) -> 
         {"attribute_name": f"{attribute_file}.safetensors"},
         size=(340, 80),
     )
-    src, dx, ds, dt = branched_pair(g, b, k=k, delta=delta, seed=seed, steps=steps, cfg=cfg)
+    branch, ds, dt = branched_pair(g, b, k=k, delta=delta, seed=seed, steps=steps, cfg=cfg)
     edited, plain = apply_and_continue(
         g,
         b,
         1900,
         (load, "attribute"),
-        src,
-        dx,
-        dt,
+        (branch, ds, dt),
         k=k,
+        delta=delta,
         seed=seed,
         steps=steps,
         cfg=cfg,
         apply_title="Apply Singular Value Edit (strength)",
-        dbranch=ds,
     )
     decode_save(g, b, edited, (2620, 0), "latent_svd/applied_edited", "Edited batch")
     decode_save(g, b, plain, (2620, 520), "latent_svd/applied_unedited", "Unedited batch")
@@ -634,7 +630,8 @@ def apply_workflow(g: Graph, ckpt_name: str, size: int, attribute_file: str) -> 
         "Applies a saved attribute (run 'learn_attribute_from_prompt_pair' first, or drop "
         "any attribute .safetensors into models/svd_attributes and press R) to a batch of "
         "new seeds: each image of the batch gets its own noise, its own source latent x at "
-        "step k and its own source and target branches from x (same prompts as training).",
+        "step k and its own source and target branches from x (same prompts as training); "
+        "the edit goes on its source branch, which then finishes from k + delta.",
         (0, 680),
         (700, 150),
         "What this workflow does",
@@ -909,8 +906,15 @@ def photo_workflow(g: Graph, ckpt_name: str) -> None:
     g.connect(enc, 0, noisy, "latent_image")
 
     def ksampler(
-        pos: tuple[float, float], positive: int, latent: int, title: str, end: int, leftover: bool
+        pos: tuple[float, float],
+        positive: int,
+        latent: int,
+        title: str,
+        end: int,
+        leftover: bool,
+        after_branches: bool = False,
     ) -> int:
+        """A sampler from k (or, ``after_branches``, from k + delta) to ``end``."""
         node = g.node(
             "KSamplerAdvanced",
             pos,
@@ -921,7 +925,7 @@ def photo_workflow(g: Graph, ckpt_name: str) -> None:
                 "cfg": cfg,
                 "sampler_name": "euler",
                 "scheduler": "normal",
-                "start_at_step": k,
+                "start_at_step": k + delta if after_branches else k,
                 "end_at_step": end,
                 "return_with_leftover_noise": "enable" if leftover else "disable",
             },
@@ -933,7 +937,7 @@ def photo_workflow(g: Graph, ckpt_name: str) -> None:
         g.connect(negative, 0, node, "negative")
         g.connect(latent, 0, node, "latent_image")
         g.connect(plan, "steps", node, "steps")
-        g.connect(plan, "edit_step", node, "start_at_step")
+        g.connect(plan, "target_step" if after_branches else "edit_step", node, "start_at_step")
         return node
 
     made = []
@@ -948,23 +952,21 @@ def photo_workflow(g: Graph, ckpt_name: str) -> None:
         )
         g.connect(plan, "target_step", branch, "end_at_step")
         made.append(branch)
-    dsrc = decompose(g, noisy, (1500, 0), "Decompose the noised photo (x)")
     dbranch = decompose(g, made[0], (1500, 760), "Decompose source branch")
     dtgt = decompose(g, made[1], (1500, 380), "Decompose target branch")
     learn = g.node("LearnAttributeFromPair", (1840, 0), {"name": "smile_photo"}, size=(340, 520))
     g.connect(dbranch, 0, learn, "source")
     g.connect(dtgt, 0, learn, "target")
     apply_ = g.node("ApplySingularEdit", (2220, 0), {"strength": 1.0}, size=(320, 140))
-    g.connect(dsrc, 0, apply_, "latent_svd")
+    g.connect(dbranch, 0, apply_, "latent_svd")
     g.connect(learn, "attribute", apply_, "attribute")
     g.connect(dtgt, 0, apply_, "target")
     g.connect(dbranch, 0, apply_, "source_branch")
     rec = g.node("LatentRecompose", (2220, 180), size=(280, 60))
     g.connect(apply_, 0, rec, "latent_svd")
-    edited = ksampler((2580, 0), source, rec, f"Edited: source prompt from k={k}", 10000, False)
-    plain = ksampler(
-        (2580, 380), source, noisy, f"Unedited: source prompt from k={k}", 10000, False
-    )
+    title = f"source prompt from k+delta={k + delta}"
+    edited = ksampler((2580, 0), source, rec, f"Edited: {title}", 10000, False, True)
+    plain = ksampler((2580, 380), source, made[0], f"Unedited: {title}", 10000, False, True)
     decoded = []
     for y, latent in ((380, plain), (0, edited)):
         dec = g.node("VAEDecode", (2940, y), size=(220, 60))
@@ -994,8 +996,9 @@ def photo_workflow(g: Graph, ckpt_name: str) -> None:
         "k (AddNoise with the scheduler's sigmas from k on: plain img2img at step k), and "
         "from there the source and the target prompt each run to k + delta (the branches). "
         "The attribute is learned from the branches, and the edit between them is added to "
-        "the noised photo; sampling continues from k with the SOURCE prompt. Left: the photo "
-        "re-generated from step k without the edit; right: the edit. On drawn test faces "
+        "the source branch where they differ; sampling continues from k + delta with the "
+        "SOURCE prompt. Left: the photo re-generated without the edit; right: the edit. On "
+        "drawn test faces "
         "plain img2img with the target prompt was as good (benchmarks/semantic/README.md, "
         "Editing a photo; measured with the paper's pairing).",
         (0, 740),
@@ -1015,8 +1018,8 @@ def photo_workflow(g: Graph, ckpt_name: str) -> None:
     g.note(
         "To use a saved attribute instead of learning one from this photo, replace 'Learn "
         "Attribute from Pair' by 'Load Singular Value Attribute' (one learned from branch "
-        "pairs; for one of the paper's pairing disconnect source_branch). strength: 0 = the photo "
-        "re-generated from step k (identical to the left image), 1 = the learned edit, "
+        "pairs; for one of the paper's pairing wire it as the note on the learn workflow says). "
+        "strength: 0 = the photo re-generated (identical to the left image), 1 = the learned edit, "
         "negative = the opposite attribute.",
         (2220, 300),
         (340, 200),

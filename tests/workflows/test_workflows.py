@@ -119,12 +119,16 @@ def test_the_edit_is_wired_between_noise_matched_branches(
     name: str, specs: dict[str, NodeSpec]
 ) -> None:
     """x at step k; the source and the target prompt each continued from x for delta steps
-    (no new noise); Learn on the two branches; Apply to x with target = the target branch and
-    source_branch = the source branch; the edited and the unedited latent continue from k
-    with the source prompt; one seed and 30 steps in every sampler."""
+    (no new noise); Learn on the two branches; Apply, local, to the source branch with target =
+    the target branch and source_branch = the source branch; the edited and the unedited
+    source branch continue from k + delta with the source prompt; one seed and 30 steps in
+    every sampler."""
     g = UIGraph(load_workflow(WORKFLOW_DIR / f"{name}.json"), specs)
     (apply_,) = g.of_type("ApplySingularEdit")
-    x = g.latent_of(g.feeds(apply_, "latent_svd"))
+    assert g.feeds(apply_, "latent_svd") is g.feeds(apply_, "source_branch")
+    assert g.widgets(apply_)["local"] is True
+    source_branch = g.latent_of(g.feeds(apply_, "source_branch"))
+    x = g.feeds(source_branch, "latent_image")
     k, delta = SHIPPED["k"], SHIPPED["delta"]
     for side, title in (("source_branch", "Source prompt"), ("target", "Target prompt")):
         branch = g.latent_of(g.feeds(apply_, side))
@@ -149,10 +153,10 @@ def test_the_edit_is_wired_between_noise_matched_branches(
     for s in g.of_type("KSamplerAdvanced"):
         w = g.widgets(s)
         if w["end_at_step"] >= SHIPPED["steps"]:
-            assert (w["start_at_step"], w["add_noise"]) == (k, "disable")
+            assert (w["start_at_step"], w["add_noise"]) == (k + delta, "disable")
             assert g.feeds(s, "positive")["title"].startswith("Source prompt")
             continued[g.feeds(s, "latent_image")["id"]] = s
-    assert set(continued) == {rec["id"], x["id"]}, "the edited and the unedited continuation"
+    assert set(continued) == {rec["id"], source_branch["id"]}, "edited and unedited"
     samplers = [g.widgets(s) for s in g.of_type("KSamplerAdvanced")]
     assert {s["steps"] for s in samplers} == {SHIPPED["steps"]}
     assert len({s["noise_seed"] for s in samplers}) == 1
@@ -349,7 +353,7 @@ def test_validator_catches_broken_graphs(how: str, specs: dict[str, NodeSpec]) -
 @dataclass
 class BranchedRun:
     """The reduced learn workflow at one strength, with its latents saved: x at step k, the
-    two branches, the recomposed edit at step k, the edited and the unedited final latent."""
+    two branches, the recomposed edit at k + delta, the edited and the unedited final latent."""
 
     latents: dict[str, torch.Tensor]
     attribute_path: Path
@@ -367,9 +371,10 @@ def _run_learn_workflow(runner: WorkflowRunner, strength: float) -> BranchedRun:
     def latent_of(link: list[Any]) -> str:
         return prompt[link[0]]["inputs"]["latent"][0]
 
+    source_branch = latent_of(apply_["source_branch"])
     wanted = {
-        "x": latent_of(apply_["latent_svd"]),
-        "source_branch": latent_of(apply_["source_branch"]),
+        "x": prompt[source_branch]["inputs"]["latent_image"][0],
+        "source_branch": source_branch,
         "target_branch": latent_of(apply_["target"]),
         "recomposed": rec_id,
     }
@@ -410,10 +415,11 @@ def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
 def test_branched_learn_workflow_at_strength_0_is_the_unedited_generation(
     branched_runs: dict[float, BranchedRun],
 ) -> None:
-    """Decompose -> apply(0) -> recompose hands the sampler x itself, so the edited image is
-    the unedited split generation (to 1e-4), although both branches were sampled."""
+    """Decompose -> apply(0) -> recompose hands the sampler the source branch itself, so the
+    edited image is the unedited split generation (to 1e-4), although both branches were
+    sampled."""
     got = branched_runs[0.0].latents
-    assert _rel(got["recomposed"], got["x"]) < 1e-5
+    assert _rel(got["recomposed"], got["source_branch"]) < 1e-5
     assert torch.isfinite(got["unedited"]).all() and got["unedited"].abs().max() > 0
     assert _rel(got["edited"], got["unedited"]) < 1e-4
     # The branches ran: delta more steps than x, and apart from each other (the prompts).
@@ -422,12 +428,13 @@ def test_branched_learn_workflow_at_strength_0_is_the_unedited_generation(
 
 
 @pytest.mark.slow
-def test_branched_learn_workflow_adds_the_edit_between_the_branches_to_x(
+def test_branched_learn_workflow_adds_the_local_edit_to_the_source_branch(
     branched_runs: dict[float, BranchedRun],
 ) -> None:
-    """At strength 1.5 the latent handed on at step k is x + 1.5 * (y(x_s, z_t) - x_s), with the
-    attribute the workflow saved; it records the branched pairing and the reduced k, delta."""
-    from svd_core import decompose, edit_delta, load_attribute  # noqa: PLC0415
+    """At strength 1.5 the latent handed on at step k + delta is
+    x_s + 1.5 * m * (y(x_s, z_t) - x_s), m = branch_mask(z_t - x_s), with the attribute the
+    workflow saved; it records the branched pairing and the reduced k, delta."""
+    from svd_core import branch_mask, decompose, edit_delta, load_attribute  # noqa: PLC0415
 
     run = branched_runs[1.5]
     got = run.latents
@@ -435,7 +442,9 @@ def test_branched_learn_workflow_adds_the_edit_between_the_branches_to_x(
     assert attribute.pair_mode == "branched"
     assert (attribute.step, attribute.delta) == (1, 1)  # k = 9, k + delta = 11 -> 1, 2 of 3
     edit = edit_delta(decompose(got["source_branch"]), attribute, decompose(got["target_branch"]))
-    assert _rel(got["recomposed"], got["x"] + 1.5 * edit) < 1e-4
+    mask = branch_mask(got["target_branch"] - got["source_branch"])
+    assert 0.1 < float(mask.mean()) < 0.9  # local: some of the latent is left as it was
+    assert _rel(got["recomposed"], got["source_branch"] + 1.5 * mask * edit) < 1e-4
     # Not the paper's edit of x itself with the same target: the source branch is what counts.
     paper = edit_delta(decompose(got["x"]), attribute, decompose(got["target_branch"]))
     assert _rel(edit, paper) > 1e-2
