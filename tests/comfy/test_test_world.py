@@ -10,6 +10,8 @@ starts ``World.run`` from ComfyUI's start so that it checks the sampler itself.
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +19,7 @@ import torch
 from harness.comfy_runtime import ComfyRuntime
 from harness.graphs import node
 
-from benchmarks.semantic import models
+from benchmarks.semantic import models, world
 
 pytestmark = pytest.mark.comfy
 
@@ -29,6 +31,7 @@ TOKENS = {
     "placed": {"glasses": "on", "skin": "tan"},
 }
 SEEDS = (3, 11)
+HELP_PAGE = Path(__file__).resolve().parents[2] / "web" / "docs" / "LoadTestWorld.md"
 
 
 @pytest.fixture(scope="module")
@@ -252,3 +255,22 @@ def test_a_latent_the_unet_cannot_take_is_refused_in_words(comfy_runtime: ComfyR
     assert not result.success
     message = result.error()["exception_message"]
     assert "Load Test World (faces)" in message and "multiples of 32 px" in message
+
+
+def test_the_help_page_lists_every_word_and_input(comfy_runtime: ComfyRuntime) -> None:
+    words = comfy_runtime.pack_module("nodes.test_world.words")
+    vocabulary = words.Vocabulary.from_attributes(world.ATTRIBUTES)
+    page = HELP_PAGE.read_text()
+    table = [line for line in page.splitlines() if line.startswith("| ") and "`" in line]
+    listed = {p for line in table for p in re.findall(r"`([^`]+)`", line)}
+    assert listed == set(vocabulary.phrases)
+    assert vocabulary.tokens("smiling, blonde hair, glasses") == [
+        int(t) for t in world.tokens(mouth="smiling", hair="blonde", glasses="on")
+    ]
+    schema = comfy_runtime.node_class("LoadTestWorld").GET_SCHEMA()
+    assert page.startswith("# " + schema.display_name + "\n")
+    for heading in ("## Inputs", "## Outputs", "## Example"):
+        assert heading in page
+    for item in [*schema.inputs, *schema.outputs]:
+        name = getattr(item, "display_name", None) or item.id
+        assert f"- **{name}**:" in page, name
