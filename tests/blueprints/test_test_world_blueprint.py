@@ -29,7 +29,7 @@ from harness.blueprint_page import (
 from harness.browser import ComfyPage
 from harness.build_blueprints import LEARN
 from harness.server import ComfyServer, output_root
-from workflows.test_world_readout import identity_kept, load_png, smiles
+from workflows.world_readout import identity_kept, load_png, smiles
 
 from benchmarks.semantic import world
 

@@ -12,7 +12,7 @@ import pytest
 from harness.server import ComfyServer
 from harness.workflow_format import NodeSpec, ui_to_api
 from workflows.support import WORKFLOW_DIR, load_workflow
-from workflows.test_world_readout import identity_kept, read_columns, smiles
+from workflows.world_readout import identity_kept, read_columns, smiles
 
 pytestmark = [pytest.mark.comfy, pytest.mark.slow]
 
