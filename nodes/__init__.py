@@ -10,6 +10,7 @@ from .attribute_nodes import ApplySingularEdit, LearnAttributeFromPair
 from .decomposition import LatentRecompose, LatentSVDDecompose, ScaleSingularValues
 from .edit_steps import SingularEditSteps
 from .file_nodes import LoadSingularAttribute, SaveSingularAttribute
+from .test_world import LoadTestWorld
 
 CORE_NODES = [
     LatentSVDDecompose,
@@ -22,6 +23,9 @@ CORE_NODES = [
     SingularEditSteps,
 ]
 
-NODE_CLASSES = [*CORE_NODES, *ANALYSIS_NODES]
+#: The benchmark's trained test models as MODEL / CLIP / VAE (a demo without a checkpoint).
+TEST_WORLD_NODES = [LoadTestWorld]
 
-__all__ = ["CORE_NODES", "NODE_CLASSES"]
+NODE_CLASSES = [*CORE_NODES, *ANALYSIS_NODES, *TEST_WORLD_NODES]
+
+__all__ = ["CORE_NODES", "NODE_CLASSES", "TEST_WORLD_NODES"]

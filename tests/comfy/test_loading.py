@@ -85,6 +85,12 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "required": {"attribute_name": ("COMBO", {})},
         "optional": {},
     },
+    "LoadTestWorld": {
+        "display": "Load Test World",
+        "outputs": [("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")],
+        "required": {"world": ("COMBO", {"default": "faces"})},
+        "optional": {},
+    },
     "ScaleSingularValues": {
         "display": "Scale Singular Values",
         "outputs": [("LATENT_SVD", "latent_svd")],

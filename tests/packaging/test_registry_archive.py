@@ -3,11 +3,13 @@ the Registry's own tool) on a copy of this checkout, and the archive's file list
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -93,3 +95,40 @@ def test_pack_holds_the_pack_and_nothing_else(checkout: Path) -> None:
     assert len(workflows) >= 5
     assert not [n for n in names if n.endswith((".pyc", ".safetensors", ".pt"))]
     assert archive.stat().st_size < MAX_BYTES, archive.stat().st_size
+
+
+def _world_files_in(root: Path, package: str) -> ModuleType:
+    """``nodes/test_world/world_files.py`` of the pack at ``root``, imported as the pack's
+    module (stdlib only, so no ComfyUI is needed), with ``package`` standing for the pack."""
+    pack = ModuleType(package)
+    pack.__path__ = [str(root)]
+    sys.modules[package] = pack
+    name = f"{package}.nodes.test_world.world_files"
+    spec = importlib.util.spec_from_file_location(name, root / "nodes/test_world/world_files.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_test_world_weights_stay_in_the_git_checkout(checkout: Path, tmp_path: Path) -> None:
+    """The Registry archive leaves benchmarks/ (the worlds' code and 12 MB of weights) out:
+    the loader, unpacked from the archive, says to git clone; in the checkout it loads."""
+    if not (checkout / "node.zip").is_file():
+        _comfy("node", "pack", cwd=checkout)
+    unpacked = tmp_path / "unpacked"
+    with zipfile.ZipFile(checkout / "node.zip") as zf:
+        names = zf.namelist()
+        zf.extractall(unpacked)
+    assert "nodes/test_world/world_files.py" in names
+    assert "web/docs/LoadTestWorld.md" in names
+    assert not [n for n in names if n.startswith("benchmarks/")]
+    try:
+        archived = _world_files_in(unpacked, "lse_registry_archive")
+        with pytest.raises(FileNotFoundError, match="git clone https://github.com/"):
+            archived.load("faces")
+        cloned = _world_files_in(REPO_ROOT, "lse_git_checkout")
+        assert cloned.load("faces").kind.name == "faces"
+    finally:
+        for key in [k for k in sys.modules if k.startswith(("lse_registry_archive", "lse_git"))]:
+            del sys.modules[key]

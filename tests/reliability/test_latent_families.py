@@ -32,8 +32,9 @@ from reliability.support import (
 pytestmark = pytest.mark.comfy
 
 #: Nodes a family graph need not contain (the loader needs a file: test_attribute_files.py).
-# Nodes without a latent input: nothing of a latent family reaches them.
-NOT_IN_FAMILY_GRAPH = {"LoadSingularAttribute", "SingularEditSteps"}
+# Nodes without a latent input: nothing of a latent family reaches them (the attribute loader,
+# the step arithmetic, the test model's loader).
+NOT_IN_FAMILY_GRAPH = {"LoadSingularAttribute", "SingularEditSteps", "LoadTestWorld"}
 
 
 @dataclasses.dataclass(frozen=True)

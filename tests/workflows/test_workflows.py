@@ -40,6 +40,17 @@ EXPECTED = {
     "edit_photo_with_attribute": "v2-1_512-ema-pruned.safetensors",
 }
 NATIVE = {"v2-1_512-ema-pruned.safetensors": 512, "sd_xl_base_1.0.safetensors": 1024}
+#: The test worlds' Empty Latent Image size (latents of 16 and 32, the sides they learned).
+WORLD_NATIVE = {"faces": 128, "placed": 256}
+
+
+def native_size(wf: dict[str, Any]) -> int:
+    """The size a workflow's model was trained at: its checkpoint's or its test world's."""
+    worlds = {n["widgets_values"][0] for n in wf["nodes"] if n["type"] == "LoadTestWorld"}
+    (model,) = checkpoints_of(wf) | worlds
+    return NATIVE[model] if model in NATIVE else WORLD_NATIVE[model]
+
+
 ANALYSIS_FIGURES = {"LatentSingularSpectrum", "SingularComponentsPreview", "LatentSubspaceDistance"}
 
 
@@ -74,8 +85,7 @@ def test_workflow_is_a_valid_ui_graph(path: Path, specs: dict[str, NodeSpec]) ->
     for node in wf["nodes"]:
         if node["type"] == "EmptyLatentImage":
             w = widget_map(node, specs["EmptyLatentImage"])
-            (ckpt,) = checkpoints_of(wf)
-            assert w["width"] == w["height"] == NATIVE[ckpt], "ships at the model's native size"
+            assert w["width"] == w["height"] == native_size(wf), "ships at the model's native size"
 
 
 # What the hand-wired examples ship: the paper's 30 steps and k = 9, branches of 2 steps.
