@@ -1069,7 +1069,7 @@ def world_workflow(g: Graph, world: str) -> None:
     steps, k, delta, cfg, batch = WORLD_STEPS, WORLD_K, DELTA, WORLD_CFG, WORLD_BATCH
     b, new_latent = world_base(g, world, batch)
     common = {"k": k, "delta": delta, "steps": steps, "cfg": cfg}
-    _, _, ds, dt = branched_pair(g, b, seed=WORLD_SEEDS["learn"], **common)
+    _, ds, dt = branched_pair(g, b, seed=WORLD_SEEDS["learn"], **common)
     learn = g.node("LearnAttributeFromPair", (1880, 0), {"name": "smile"}, size=(340, 520))
     g.connect(ds, 0, learn, "source")
     g.connect(dt, 0, learn, "target")
@@ -1087,25 +1087,21 @@ def world_workflow(g: Graph, world: str) -> None:
         cfg=cfg,
         end=k,
     )
-    dx = decompose(g, x, (800, 1540), "Decompose x (new seeds)")
-    _, target_branch, dsb, dtb = branches(g, new, (x, 0), (1160, 1160), seed=seed, **common)
+    source_branch, target_branch, dsb, dtb = branches(
+        g, new, (x, 0), (1160, 1160), seed=seed, **common
+    )
     edited, plain = apply_and_continue(
         g,
         new,
         2280,
         (learn, "attribute"),
-        x,
-        dx,
-        dtb,
-        k=k,
+        (source_branch, dsb, dtb),
         seed=seed,
-        steps=steps,
-        cfg=cfg,
         apply_title="Apply Singular Value Edit (strength)",
-        dbranch=dsb,
+        **common,
     )
     apply_node = next(n for n in g.nodes if n["type"] == "ApplySingularEdit")
-    apply_node["widgets_values"][0] = WORLD_STRENGTH  # its only widget
+    apply_node["widgets_values"][0] = WORLD_STRENGTH  # strength, its first widget
     window = sampler(
         g,
         new,
