@@ -41,7 +41,8 @@ def missing_reason() -> str | None:
     for path in (CHROMIUM, CHROMEDRIVER):
         if not path.exists():
             return (
-                f"{path} is missing: `apt-get install chromium chromium-driver` (.ci/run does this)"
+                f"{path} is missing: `apt-get install chromium chromium-driver` "
+                "(scripts/test.sh does this when it runs as root)"
             )
     try:
         import selenium  # noqa: F401, PLC0415
