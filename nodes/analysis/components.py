@@ -25,9 +25,9 @@ class SingularComponentsPreview(io.ComfyNode):
             **search_aliases("components heatmap"),
             # An output node: it draws its preview even when its IMAGE is not connected.
             is_output_node=True,
-            description="Draws the top rank-1 components u_i v_i^T of each channel as heat maps "
-            "(rows: channels, columns: i = 1..count). Run it on latents taken at two denoising "
-            "steps (e.g. 0.7T and 0.6T) to see the order of the components change.",
+            description="Draws the top rank-1 singular value components u_i v_i^T of each "
+            "channel as heat maps (rows: channels, columns: i = 1..count). Run it on latents "
+            "taken at two denoising steps to see the order of the components change.",
             inputs=[
                 LatentSVDType.Input(
                     "latent_svd",
@@ -49,8 +49,8 @@ class SingularComponentsPreview(io.ComfyNode):
                 io.Boolean.Input(
                     "weighted",
                     default=False,
-                    tooltip="Off: draw the unit-norm component u_i v_i^T (its shape). On: draw "
-                    "s_i u_i v_i^T (its share of the latent, so strong components look strong).",
+                    tooltip="Off: draw the unit-norm component u_i v_i^T (its shape); on: "
+                    "draw s_i u_i v_i^T (its share of the latent).",
                 ),
                 *item_inputs(),
                 *size_inputs(1024, 768),

@@ -44,10 +44,10 @@ class LatentSubspaceDistance(io.ComfyNode):
             **search_aliases("grassmann distance", "subspace"),
             # An output node: it draws its preview even when its IMAGE is not connected.
             is_output_node=True,
-            description="Grassmann geodesic distance || arccos(svals(A^T B)) ||_2 between the "
-            "spans of the top-k singular vectors of two latents, per channel: 0 = the same "
-            "subspace, (pi/2) sqrt(k) = orthogonal. Small values between neighbouring denoising "
-            "steps are the paper's 'small neighbourhood' observation.",
+            description="Grassmann distance between the spans of the top-k singular vectors "
+            "of two latents, per channel: 0 = the same subspace, (pi/2) sqrt(k) = orthogonal. "
+            "Small values between neighbouring denoising steps are the paper's 'small "
+            "neighbourhood' observation.",
             inputs=[
                 LatentSVDType.Input(
                     "latent_svd_a",
@@ -55,17 +55,16 @@ class LatentSubspaceDistance(io.ComfyNode):
                 ),
                 LatentSVDType.Input(
                     "latent_svd_b",
-                    tooltip="Second decomposition (e.g. the latent at step k + delta). Same "
-                    "shape as the first, except that batch 1 is compared with every item.",
+                    tooltip="Second decomposition (e.g. the latent at step k + delta), the "
+                    "same shape as the first or batch 1.",
                 ),
                 io.Int.Input(
                     "k",
                     default=16,
                     min=1,
                     max=4096,
-                    tooltip="Dimension of the compared subspaces: the top-k singular vectors. "
-                    "Clipped to the rank both decompositions keep (min(H, W) for a full "
-                    "one), like k_source/k_target; the chart and text give the k used.",
+                    tooltip="Dimension of the compared subspaces, the top-k singular vectors "
+                    "(clipped to the rank both decompositions keep).",
                 ),
                 io.Combo.Input(
                     "side",

@@ -67,9 +67,8 @@ class LatentSingularSpectrum(io.ComfyNode):
                 LatentSVDType.Input(
                     "second_latent_svd",
                     optional=True,
-                    tooltip="Optional second decomposition, drawn dashed over the first. Same "
-                    "channel count; batch 1 or the same batch size (batch 1 is compared with "
-                    "every item).",
+                    tooltip="Optional second decomposition, drawn dashed over the first (same "
+                    "channel count; batch 1 or the same batch size).",
                 ),
             ],
             outputs=[

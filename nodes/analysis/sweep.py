@@ -46,11 +46,9 @@ class AttributeStrengthSweep(io.ComfyNode):
             display_name=NODE,
             category=CATEGORY,
             **search_aliases("strength sweep", "interpolation strip"),
-            description="Applies a learned attribute at every strength of a list and returns "
-            "the edited latents as one LATENT batch, so a single sampler run (continuing from "
-            "step k with add_noise disabled) gives the interpolation strip: "
-            "edited = x + strength * edit, the edit of 'Apply Singular Value Edit' with the "
-            "same inputs.",
+            description="Applies a learned singular value attribute at every strength of a "
+            "list and returns the edited latents as one LATENT batch. One sampler run (from "
+            "step k, add_noise disabled) then gives the whole interpolation strip.",
             inputs=[
                 LatentSVDType.Input(
                     "latent_svd",
@@ -64,8 +62,8 @@ class AttributeStrengthSweep(io.ComfyNode):
                 io.String.Input(
                     "strengths",
                     default="0, 0.25, 0.5, 0.75, 1",
-                    tooltip="Strengths separated by commas, in output order (at most 64). "
-                    "0 = unedited, 1 = the learned edit, negative = away from the target.",
+                    tooltip="Strengths separated by commas, in output order (at most 64; "
+                    "0 = unedited, 1 = the learned edit, negative = away from the target).",
                 ),
                 io.Boolean.Input(
                     "local",
@@ -77,19 +75,15 @@ class AttributeStrengthSweep(io.ComfyNode):
                 LatentSVDType.Input(
                     "target_latent_svd",
                     optional=True,
-                    tooltip="Optional decomposition of this image's own target latent z' "
-                    "(step k + delta, target prompt). Not connected: the attribute's stored "
-                    "mean edit is added (older attribute files: its stored target "
-                    "components); same latent size only.",
+                    tooltip="Optional decomposition of this image's own target latent (not "
+                    "connected: the attribute's stored mean edit is added).",
                 ),
                 LatentSVDType.Input(
                     "source_branch",
                     optional=True,
-                    tooltip="Optional, with target_latent_svd (then the target branch): "
-                    "decomposition of the source prompt continued from this latent for the "
-                    "same delta steps; the edit is taken between the two branches, as in "
-                    "'Apply Singular Value Edit'. Needed for attributes learned from branch "
-                    "pairs.",
+                    tooltip="Optional, with target_latent_svd: the source prompt continued "
+                    "from this latent for the same delta steps (needed for branch-learned "
+                    "attributes).",
                 ),
             ],
             outputs=[

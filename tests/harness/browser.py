@@ -41,7 +41,8 @@ def missing_reason() -> str | None:
     for path in (CHROMIUM, CHROMEDRIVER):
         if not path.exists():
             return (
-                f"{path} is missing: `apt-get install chromium chromium-driver` (.ci/run does this)"
+                f"{path} is missing: `apt-get install chromium chromium-driver` "
+                "(scripts/test.sh does this when it runs as root)"
             )
     try:
         import selenium  # noqa: F401, PLC0415
@@ -187,5 +188,8 @@ def comfy_page(comfy_server: Any) -> Iterator[ComfyPage]:
         pytest.skip(reason)
     # A fresh profile would open the first-run template gallery over the canvas.
     comfy_server.request("POST", "/settings/Comfy.TutorialCompleted", True)
+    # Frontend 1.58 turns on its "New Node Library Design" by default; the tests search and
+    # drop nodes in the classic library (1.32 to 1.58 have it), which also shows help pages.
+    comfy_server.request("POST", "/settings/Comfy.NodeLibrary.NewDesign", False)
     with chromium() as driver:
         yield open_comfy(driver, comfy_server.url)
