@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import torch
+from blueprints.world_canvas import WIDGETS, per_seed
 from harness.blueprint_page import (
     add_node,
     clear_graph,
@@ -38,7 +39,7 @@ from benchmarks.semantic import world
 pytestmark = [pytest.mark.comfy, pytest.mark.browser, pytest.mark.slow]
 
 SEEDS = range(32)
-STRENGTH = 1.5
+STRENGTH = WIDGETS["strength"]
 ROW = "AVI ks=16 local, at k+d (x_s + s edit), d=2"
 
 
@@ -53,20 +54,6 @@ def _benchmark_point() -> dict[str, float]:
 
 BENCHMARK = _benchmark_point()
 ALLOWED = 0.18
-SENTINEL_SEED = 987_654_321  # the canvas's seed, replaced by each seed in the copies
-WIDGETS = {
-    "source_prompt": "",
-    "target_prompt": "smiling",
-    "negative_prompt": "",
-    "seed": SENTINEL_SEED,
-    "steps": 20,
-    "cfg": 7.0,
-    "edit_step": 6,
-    "delta": 2,
-    "strength": STRENGTH,
-    "width": 128,
-    "height": 128,
-}
 
 
 def _canvas_prompt(page: ComfyPage) -> dict[str, Any]:
@@ -86,29 +73,11 @@ def _canvas_prompt(page: ComfyPage) -> dict[str, Any]:
     return graph_to_prompt(page)
 
 
-def _per_seed(prompt: dict[str, Any], seeds: range) -> dict[str, Any]:
-    """``prompt`` once per seed in one prompt: ids prefixed, the sentinel seed replaced."""
-    out: dict[str, Any] = {}
-    for seed in seeds:
-        for nid, node in prompt.items():
-            inputs = {}
-            for key, value in node["inputs"].items():
-                if isinstance(value, list) and len(value) == 2 and isinstance(value[0], str):
-                    value = [f"s{seed}.{value[0]}", value[1]]
-                elif value == SENTINEL_SEED:
-                    value = seed
-                elif key == "filename_prefix":
-                    value = f"world_e2e/{value}_{seed:02d}"
-                inputs[key] = value
-            out[f"s{seed}.{nid}"] = {**node, "inputs": inputs}
-    return out
-
-
 @pytest.fixture(scope="module")
 def read_out(page: ComfyPage, comfy_server: ComfyServer) -> dict[str, Any]:
     canvas = _canvas_prompt(page)
     assert any(n["class_type"] == "LearnAttributeFromPair" for n in canvas.values())
-    assert json.dumps(canvas).count(str(SENTINEL_SEED)) >= 1
+    assert json.dumps(canvas).count(str(WIDGETS["seed"])) >= 1
     saves = {
         node["inputs"]["filename_prefix"]: nid
         for nid, node in canvas.items()
@@ -116,7 +85,7 @@ def read_out(page: ComfyPage, comfy_server: ComfyServer) -> dict[str, Any]:
     }
     # 32 x (38 sampler steps + a 200-step training), batch 1: 3 min on 0.3.75 here; a
     # shared 2-core machine slows the server (two torch threads) by up to 10x.
-    entry = comfy_server.run_prompt(_per_seed(canvas, SEEDS), timeout=1800)
+    entry = comfy_server.run_prompt(per_seed(canvas, SEEDS), timeout=1800)
     files = comfy_server.output_files(entry)
     columns = {}
     for out, nid in saves.items():
