@@ -542,12 +542,12 @@ def apply_attribute(
       ``y`` the predictor's output on (``x_s``, ``z_t``), where ``x_s`` = ``source_branch``
       and ``z_t`` = ``target`` are the source and target prompts each continued from ``x``
       for ``delta`` steps.  Both branches share the noise level, so the edit is the attribute
-      alone; it is added to ``x`` (the latent at step ``k``), which the sampler continues.
-      Learn such an attribute from the same kind of pairs (``learn_attribute(x_s, z_t)``).
-      With ``local``, the edit is kept where the branches differ (``m * (y - x_s)``,
-      ``m = branch_mask(z_t - x_s)``).  Applied to ``x_s`` itself (``latent_svd`` =
-      ``source_branch``, continued from ``k + delta``) it costs no extra sampling; this,
-      local, is the best measured default (benchmarks/semantic/README.md, the toolbox).
+      alone; it is added to ``latent_svd``: ``x_s`` itself (continued from ``k + delta``,
+      the measured default: the branch is the continuation's first steps) or ``x`` at step
+      ``k``.  Learn such an attribute from the same kind of pairs
+      (``learn_attribute(x_s, z_t)``).  With ``local`` the edit is kept where the branches
+      differ: ``m * (y - x_s)``, ``m = branch_mask(z_t - x_s)`` (the toolbox benchmark in
+      benchmarks/semantic/README.md).
     - neither (``reuse``): ``"mean_edit"`` adds the attribute's stored mean edit (cost of the
       source run alone; same size, model and step only, see :class:`Attribute`);
       ``"stored_target"`` uses the first training pair's target components in place of this
