@@ -448,25 +448,32 @@ def branches(
 
 
 def branched_pair(
-    g: Graph, b: Base, *, k: int, delta: int, seed: int, steps: int, cfg: float
-) -> tuple[int, int, int]:
-    """x (the source prompt to step k, leftover noise kept) and its two branches, decomposed.
-    Returns (the source branch's sampler, the source and target branch decompositions)."""
+    g: Graph,
+    b: Base,
+    *,
+    k: int,
+    delta: int,
+    seed: int,
+    steps: int,
+    cfg: float,
+    y: float = 0,
+    who: str = "Source",
+) -> tuple[int, int, int, int]:
+    """x (the source prompt to step k, leftover noise kept; its sampler titled ``who``) and
+    its two branches, decomposed, in rows from ``y``. Returns (the source and target
+    branches' samplers, their decompositions)."""
     src = to_step(
         g,
         b,
-        (800, 0),
+        (800, y),
         b.source,
-        f"Source to step k={k} (x)",
+        f"{who} to step k={k} (x)",
         seed=seed,
         steps=steps,
         cfg=cfg,
         end=k,
     )
-    branch, _, ds, dt = branches(
-        g, b, (src, 0), (1160, 0), k=k, delta=delta, seed=seed, steps=steps, cfg=cfg
-    )
-    return branch, ds, dt
+    return branches(g, b, (src, 0), (1160, y), k=k, delta=delta, seed=seed, steps=steps, cfg=cfg)
 
 
 def apply_and_continue(
@@ -529,7 +536,7 @@ STEPS, K, DELTA = 30, 9, 2
 def learn_workflow(g: Graph, ckpt_name: str, size: int, attribute_file: str) -> None:
     steps, k, delta, seed, cfg = STEPS, K, DELTA, 42, 7.0
     b = base(g, ckpt_name, size, 1)
-    branch, ds, dt = branched_pair(g, b, k=k, delta=delta, seed=seed, steps=steps, cfg=cfg)
+    branch, _, ds, dt = branched_pair(g, b, k=k, delta=delta, seed=seed, steps=steps, cfg=cfg)
     learn = g.node("LearnAttributeFromPair", (1860, 0), {"name": "smile"}, size=(340, 520))
     g.connect(ds, 0, learn, "source")
     g.connect(dt, 0, learn, "target")
@@ -610,7 +617,7 @@ def apply_workflow(g: Graph, ckpt_name: str, size: int, attribute_file: str) -> 
         {"attribute_name": f"{attribute_file}.safetensors"},
         size=(340, 80),
     )
-    branch, ds, dt = branched_pair(g, b, k=k, delta=delta, seed=seed, steps=steps, cfg=cfg)
+    branch, _, ds, dt = branched_pair(g, b, k=k, delta=delta, seed=seed, steps=steps, cfg=cfg)
     edited, plain = apply_and_continue(
         g,
         b,
@@ -1069,26 +1076,15 @@ def world_workflow(g: Graph, world: str) -> None:
     steps, k, delta, cfg, batch = WORLD_STEPS, WORLD_K, DELTA, WORLD_CFG, WORLD_BATCH
     b, new_latent = world_base(g, world, batch)
     common = {"k": k, "delta": delta, "steps": steps, "cfg": cfg}
-    _, ds, dt = branched_pair(g, b, seed=WORLD_SEEDS["learn"], **common)
+    _, _, ds, dt = branched_pair(g, b, seed=WORLD_SEEDS["learn"], **common)
     learn = g.node("LearnAttributeFromPair", (1880, 0), {"name": "smile"}, size=(340, 520))
     g.connect(ds, 0, learn, "source")
     g.connect(dt, 0, learn, "target")
 
     new = Base(b.ckpt, b.source, b.target, b.negative, new_latent)
     seed = WORLD_SEEDS["new"]
-    x = to_step(
-        g,
-        new,
-        (800, 1160),
-        b.source,
-        f"New seeds to step k={k} (x)",
-        seed=seed,
-        steps=steps,
-        cfg=cfg,
-        end=k,
-    )
-    source_branch, target_branch, dsb, dtb = branches(
-        g, new, (x, 0), (1160, 1160), seed=seed, **common
+    source_branch, target_branch, dsb, dtb = branched_pair(
+        g, new, seed=seed, y=1160, who="New seeds", **common
     )
     edited, plain = apply_and_continue(
         g,
