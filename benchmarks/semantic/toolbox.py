@@ -34,6 +34,7 @@ classifier-free-guided call per step; learning the attribute is not counted, it 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import platform
@@ -436,7 +437,7 @@ def merged_rows(old: dict, new: dict) -> dict:
     """``old``'s results of a world with the rows of a partial run (``--only``) put in: a
     row of the same method is replaced, a new one goes after the others.  The natives are
     deterministic, so the best native and the level are the same in both."""
-    out = json.loads(json.dumps(old))
+    out = copy.deepcopy(old)
     for key, edit in new["edits"].items():
         rows = {r["method"]: r for r in out["edits"][key]["rows"]}
         rows.update({r["method"]: r for r in edit["rows"]})
