@@ -199,11 +199,15 @@ class Bed:
         return self.w.decode(self.w.run(tok, seeds, k, self.w.steps, x_start=x_k))
 
     # Attributes ---------------------------------------------------------------------------
+    def target_tokens(self, key: str) -> torch.Tensor:
+        """The target prompt of the edit ``key``."""
+        return EDIT[key].target_tokens
+
     def attribute(self, edit_keys: str, mode: str, k: int, d: int, ks: int, pairs: int):
         """AVI attribute of one edit learned on ``pairs`` training seeds."""
 
         def make():
-            tok = EDIT[edit_keys].target_tokens
+            tok = self.target_tokens(edit_keys)
             if mode == "independent":
                 src = self.x(k, True, None)
                 tgt = self.z_independent(tok, k, d, True, None)

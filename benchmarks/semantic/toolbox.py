@@ -50,8 +50,9 @@ import svd_core
 
 from . import world
 from .models import KINDS, World, load_world
+from .pipeline import Edit
 from .readme import write_section
-from .sweeps import EDIT, EMPTY, Bed, Curve, interpolate, judge_edit, pct
+from .sweeps import EDIT, EMPTY, TEST_SEED0, Bed, Curve, interpolate, judge_edit, pct
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "toolbox.json"
@@ -60,6 +61,11 @@ STRENGTHS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0)
 BLENDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
 #: Edit -> images [n, 3, S, S] at one dial value.
 Run = Callable[[float], torch.Tensor]
+#: One pack candidate: (delta, ks or None for the raw difference, added at k?, how).
+Pack = tuple[int, int | None, bool, str]
+#: The edit towards the opposite prompt, for removing an attribute: what a native graph
+#: switches to, and what the pack can learn instead of going negative.
+OPPOSITE = {"smile": Edit("neutral", "mouth", "", "neutral")}
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,10 @@ class Toolbox(Bed):
     def fresh(self, n: int) -> Toolbox:
         """A bed of the same kind on ``n`` seeds."""
         return Toolbox(self.w, n, self.log)
+
+    def target_tokens(self, key: str) -> torch.Tensor:
+        opposite = {e.key: e for e in OPPOSITE.values()}
+        return (opposite[key] if key in opposite else EDIT[key]).target_tokens
 
     def finish_from(self, step: int, lat: torch.Tensor, cond: torch.Tensor = EMPTY):
         self.finishes += 1
@@ -111,8 +121,13 @@ class Toolbox(Bed):
     ) -> torch.Tensor:
         """Images of the pack's edit: AVI (``ks``) or raw (``None``), at k or at k + d;
         ``how`` = "local" keeps it where the branches differ (``svd_core.branch_mask``),
-        "rank r" only its top r singular components per channel."""
-        xs, zt = self.branches(EDIT[key].target_tokens, d)
+        "rank r" only its top r singular components per channel, "mean" adds the attribute's
+        stored mean edit to ``x`` at k instead (no branches: the reuse without a target)."""
+        if how == "mean":
+            x = svd_core.decompose(self.x(K, False, self.n))
+            y = svd_core.apply_attribute(x, self.avi(key, d, ks or 16), None, s)
+            return self.finish_from(K, svd_core.recompose(y))
+        xs, zt = self.branches(self.target_tokens(key), d)
         if ks is None:
             delta = zt - xs
         else:
@@ -189,11 +204,44 @@ class PhotoToolbox(Toolbox):
         return bed
 
 
+class SmilingSeeds(Toolbox):
+    """The toolbox on the held-out seeds whose unedited generation smiles (the first ``n``
+    from ``TEST_SEED0`` on), to measure removing the smile."""
+
+    def __init__(self, w: World, n: int, log: Callable[[str], None]) -> None:
+        super().__init__(w, n, log)
+        self.chosen = smiling_seeds(w, n)
+
+    def seeds(self, train: bool, n: int | None = None) -> list[int]:
+        return super().seeds(True, n) if train else self.chosen[: n or self.n]
+
+    def fresh(self, n: int) -> Toolbox:
+        bed = SmilingSeeds.__new__(SmilingSeeds)
+        Toolbox.__init__(bed, self.w, n, self.log)
+        bed.chosen = self.chosen[:n]
+        return bed
+
+
+def smiling_seeds(w: World, n: int, batch: int = 64) -> list[int]:
+    """The first ``n`` held-out seeds whose unedited generation (source prompt) smiles."""
+    smile = EDIT["smile"]
+    found: list[int] = []
+    start = TEST_SEED0
+    while len(found) < n:
+        seeds = list(range(start, start + batch))
+        x = w.run(EMPTY, seeds, 0, K)
+        vals, _ = w.scene.read_attributes(w.decode(w.run(EMPTY, seeds, K, w.steps, x_start=x)))
+        smiles = vals[:, smile.index] == smile.target_index
+        found += [s for s, hit in zip(seeds, smiles.tolist(), strict=True) if hit]
+        start += batch
+    return found[:n]
+
+
 WINDOW = "prompt window, w steps from k"
 
 
-def native_rows(bed: Toolbox, key: str) -> list[Row]:
-    tok = EDIT[key].target_tokens
+def native_rows(bed: Toolbox, tok: torch.Tensor) -> list[Row]:
+    """Switch, window and blend towards the prompt ``tok``."""
     n_after = bed.w.steps - K
     windows = tuple(float(w) for w in range(1, n_after + 1))
     return [
@@ -215,8 +263,7 @@ def native_rows(bed: Toolbox, key: str) -> list[Row]:
     ]
 
 
-def blend_window_row(bed: Toolbox, key: str, w: int) -> Row:
-    tok = EDIT[key].target_tokens
+def blend_window_row(bed: Toolbox, tok: torch.Tensor, w: int) -> Row:
     return Row(
         f"blend over the window w={w}, weight b",
         True,
@@ -226,13 +273,28 @@ def blend_window_row(bed: Toolbox, key: str, w: int) -> Row:
     )
 
 
-def pack_row(bed: Toolbox, key: str, d: int, ks: int | None, at_k: bool, how: str = "") -> Row:
-    what = (f"AVI ks={ks}" if ks is not None else "raw z_t - x_s") + (f" {how}" if how else "")
-    where = "at k (x + s edit)" if at_k else "at k+d (x_s + s edit)"
+def pack_row(
+    bed: Toolbox,
+    key: str,
+    d: int,
+    ks: int | None,
+    at_k: bool,
+    how: str = "",
+    sign: float = 1.0,
+    note: str = "",
+) -> Row:
+    """The pack's edit of ``key`` at strengths ``sign * STRENGTHS`` (-1: removing it);
+    ``note`` ends the row's name."""
+    if how == "mean":
+        name = f"stored mean edit (no target run), ks={ks}, at k (x + s mean)"
+    else:
+        what = (f"AVI ks={ks}" if ks is not None else "raw z_t - x_s") + (f" {how}" if how else "")
+        where = "at k (x + s edit)" if at_k else "at k+d (x_s + s edit)"
+        name = f"{what}, {where}, d={d}"
     return Row(
-        f"{what}, {where}, d={d}",
+        name + note,
         False,
-        STRENGTHS,
+        tuple(sign * s for s in STRENGTHS),
         STRENGTHS.index(1.0),
         lambda s: bed.edited(key, d, ks, at_k, s, how),
     )
@@ -333,7 +395,57 @@ def measure_edit(
 ) -> dict:
     """Every row of one edit on ``bed``'s seeds (``photo``: the rows a photo gets; ``only``:
     the natives and the pack rows of that variant, e.g. "local")."""
-    judge = judge_edit([EDIT[key]])
+    return measure_rows(bed, key, makers(key, pack_rows(bed, key, sweep, photo, only)), gen, photo)
+
+
+def pack_rows(bed: Toolbox, key: str, sweep: bool, photo: bool, only: str | None) -> list[Pack]:
+    """The pack's candidates of one edit: (delta, ks or None for raw, at k?, how)."""
+    pack = [(2, 16, True, ""), (2, 16, False, ""), (2, None, True, ""), (2, None, False, "")]
+    pack += [(2, None, False, "local"), (2, 16, False, "local")]
+    if not photo:
+        pack += [(1, None, False, "")]
+    if sweep:
+        pack += [(1, 16, False, ""), (3, 16, False, ""), (3, None, False, "")]
+        pack += [(2, 4, False, ""), (2, 8, False, ""), (2, bed.w.latent_size, False, "")]
+        pack += [(1, None, False, "local"), (2, None, False, "rank 4")]
+    if only is not None:
+        pack = [p for p in pack if p[3] == only]
+    return pack
+
+
+#: Removing the smile: the default, the raw local difference, the unmasked AVI at k + d and
+#: the stored mean edit, all at negative strength.
+REMOVAL_PACK: list[Pack] = [
+    (2, 16, False, "local"),
+    (2, None, False, "local"),
+    (2, 16, False, ""),
+    (2, 16, True, "mean"),
+]
+
+
+def makers(
+    key: str, pack: list[Pack], sign: float = 1.0, note: str = ""
+) -> list[Callable[[Toolbox], Row]]:
+    """The rows of ``pack`` for the edit ``key``, each as a function of a bed."""
+    return [
+        lambda b, d=d, ks=ks, at_k=at_k, how=how: pack_row(b, key, d, ks, at_k, how, sign, note)
+        for d, ks, at_k, how in pack
+    ]
+
+
+def measure_rows(
+    bed: Toolbox,
+    key: str,
+    makers: list[Callable[[Toolbox], Row]],
+    gen: torch.Generator,
+    photo: bool = False,
+    remove: bool = False,
+) -> dict:
+    """The native rows towards the target prompt (``remove``: towards ``OPPOSITE[key]``,
+    success = the attribute gone), then the rows ``makers`` build, each scored against the
+    best native row."""
+    judge = judge_edit([EDIT[key]], negate=remove)
+    tok = OPPOSITE[key].target_tokens if remove else EDIT[key].target_tokens
     curves: dict[str, tuple[Row, Curve, int]] = {}
 
     def add(make: Callable[[Toolbox], Row], level: float) -> None:
@@ -348,25 +460,15 @@ def measure_edit(
         )
 
     for i in range(3):
-        add(lambda b, i=i: native_rows(b, key)[i], LEVEL)
+        add(lambda b, i=i: native_rows(b, tok)[i], LEVEL)
     native_best = max(score(c, LEVEL)["max_success"] for _, c, _ in curves.values())
     level = LEVEL if native_best >= LEVEL else native_best
     w_dial = score(curves[WINDOW][1], level)["dial"]
     w_star = min(bed.w.steps - K, math.ceil(w_dial)) if w_dial == w_dial else bed.w.steps - K
     if not photo:
-        add(lambda b: blend_window_row(b, key, w_star), level)
-    pack = [(2, 16, True, ""), (2, 16, False, ""), (2, None, True, ""), (2, None, False, "")]
-    pack += [(2, None, False, "local"), (2, 16, False, "local")]
-    if not photo:
-        pack += [(1, None, False, "")]
-    if sweep:
-        pack += [(1, 16, False, ""), (3, 16, False, ""), (3, None, False, "")]
-        pack += [(2, 4, False, ""), (2, 8, False, ""), (2, bed.w.latent_size, False, "")]
-        pack += [(1, None, False, "local"), (2, None, False, "rank 4")]
-    if only is not None:
-        pack = [p for p in pack if p[3] == only]
-    for d, ks, at_k, how in pack:
-        add(lambda b, d=d, ks=ks, at_k=at_k, how=how: pack_row(b, key, d, ks, at_k, how), level)
+        add(lambda b: blend_window_row(b, tok, w_star), level)
+    for make in makers:
+        add(make, level)
 
     scores = {name: score(c, level) for name, (_, c, _) in curves.items()}
     natives = [name for name, (row, _, _) in curves.items() if row.native]
@@ -428,6 +530,24 @@ def measure_photos(name: str, n: int, keys: list[str], log: Callable[[str], None
     for key in keys:
         log(f"{name} photos: {key}, {n} faces")
         out["edits"][key] = measure_edit(PhotoToolbox(w, n, log, key), key, False, gen, True)
+    out["seconds"] = round(time.time() - t0, 1)
+    out["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    return out
+
+
+def measure_removal(name: str, n: int, log: Callable[[str], None]) -> dict:
+    """One world's removal rows: ``n`` held-out seeds that smile, made not to."""
+    w = load_world(name)
+    gen = torch.Generator().manual_seed(0)
+    t0 = time.time()
+    bed = SmilingSeeds(w, n, log)
+    log(f"{name} removal: {n} smiling seeds from {bed.chosen[0]} to {bed.chosen[-1]}")
+    out: dict = {"seeds": n, "edits": {}}
+    opp = OPPOSITE["smile"]
+    rows = makers("smile", REMOVAL_PACK, -1.0, ", negative strength")
+    # The pack learned towards the opposite prompt instead, at positive strength.
+    rows += makers(opp.key, REMOVAL_PACK[:2], 1.0, f", towards {opp.attribute}={opp.target_value}")
+    out["edits"]["smile"] = measure_rows(bed, "smile", rows, gen, remove=True)
     out["seconds"] = round(time.time() - t0, 1)
     out["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     return out
@@ -513,6 +633,23 @@ def render(results: dict) -> str:
             "",
         ]
         out += _table(results, "edits", [(p, key) for p in photos for key in EDIT])
+    removal = [f"{wn} removal" for wn in KINDS if f"{wn} removal" in results]
+    if removal:
+        out += [
+            "",
+            "#### Removing a smile: held-out seeds that smile unedited; success = not smiling",
+            "",
+            "Natives switch to the opposite prompt (mouth=neutral); the pack's rows run at "
+            "negative strength. "
+            + ", ".join(
+                f"{r}: {results[r]['seeds']} seeds, {results[r]['date']}, "
+                f"{results[r]['seconds']:.0f} s"
+                for r in removal
+            )
+            + ".",
+            "",
+        ]
+        out += _table(results, "edits", [(r, "smile") for r in removal])
     return "\n".join(out)
 
 
@@ -526,6 +663,7 @@ def main() -> None:
     ap.add_argument("--edits", nargs="*", default=list(EDIT))
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--photos", type=int, default=0, help="measure the photo rows on N faces")
+    ap.add_argument("--remove", type=int, default=0, help="removing a smile, on N smiling seeds")
     ap.add_argument("--only", help="the natives and this variant's rows (e.g. local), merged in")
     ap.add_argument("--quick", action="store_true", help="16 / 8 seeds, prints, writes nothing")
     ap.add_argument("--render-only", action="store_true")
@@ -542,6 +680,8 @@ def main() -> None:
         for wn in args.world:
             if args.photos:
                 results[f"{wn} photos"] = measure_photos(wn, args.photos, args.edits, log)
+            elif args.remove:
+                results[f"{wn} removal"] = measure_removal(wn, args.remove, log)
             else:
                 results[wn] = measure(wn, n, n_sweep, args.edits, log, args.only)
     if not args.quick:  # re-read: the other world may have been measured meanwhile
