@@ -299,3 +299,18 @@ def test_the_walk_reads_other_sigma_wirings(comfy_runtime: ComfyRuntime) -> None
         "step": s.k,
         "delta": s.delta,
     }
+
+
+def test_ksampler_steps_wired_from_edit_steps_are_read(comfy_runtime: ComfyRuntime) -> None:
+    """The Learn blueprint's wiring: every sampler's steps, start_at_step and end_at_step
+    linked from the Edit Steps node (outputs steps, k, k + delta)."""
+    s = SETTINGS
+    prompt = ksampler_branched(s)
+    prompt[STEPS] = node("SingularEditSteps", steps=s.steps, edit_step=s.k, delta=s.delta)
+    prompt[X]["inputs"].update(steps=[STEPS, 0], end_at_step=[STEPS, 1])
+    for key in (SOURCE_BRANCH, TARGET_BRANCH):
+        prompt[key]["inputs"].update(
+            steps=[STEPS, 0], start_at_step=[STEPS, 1], end_at_step=[STEPS, 2]
+        )
+    result = _run(comfy_runtime, prompt)
+    assert _record(result) == ("branched", s.k, s.delta, s.source_prompt, s.target_prompt)
