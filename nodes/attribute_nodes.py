@@ -11,7 +11,7 @@ from ..svd_core.config import MAX_COMPONENTS, MAX_HIDDEN
 from .common import as_attribute, as_singular, run_or_explain
 from .compat import advanced, search_aliases
 from .plotting import loss_curve_image
-from .provenance import learn_provenance
+from .provenance import apply_note, learn_provenance
 from .types import CATEGORY, AttributeType, LatentSVDType, SingularLatent
 
 LEARN = "Learn Attribute from Pair (singular values)"
@@ -306,4 +306,7 @@ class ApplySingularEdit(io.ComfyNode):
                 local=local,
             ),
         )
-        return io.NodeOutput(value.replace_svd(edited))
+        note = apply_note(attr, tgt is not None)
+        return io.NodeOutput(
+            value.replace_svd(edited), ui=None if note is None else ui.PreviewText(note)
+        )

@@ -11,8 +11,9 @@ from .errors import SVDEditError
 from .predictor import PREDICTOR_KEYS, predictor_shapes
 from .validation import is_finite_number, is_integer
 
-#: Recorded ways of making the training pairs ("" = not recorded, as in version-1 files).
-PAIR_MODES = ("", "independent", "branched")
+#: Recorded ways of making the training pairs ("" = not recorded, as in version-1 files;
+#: "unreadable" = learned in a graph whose samplers did not show the pairing).
+PAIR_MODES = ("", "independent", "branched", "unreadable")
 
 
 # eq=False: field-wise == on tensors raises; identity equality and hashing are safe.
@@ -49,7 +50,9 @@ class Attribute:
         pair_mode: how the pairs were made (provenance): ``"independent"`` (the paper's
             target, sampled from step 0 to ``k + delta``), ``"branched"`` (source and target
             both continued from the same ``x`` for ``delta`` steps; see
-            :func:`svd_core.apply_attribute`'s ``source_branch``) or ``""`` (not recorded).
+            :func:`svd_core.apply_attribute`'s ``source_branch``), ``"unreadable"`` (learned
+            in a graph whose samplers did not show it; applied like ``""``) or ``""`` (not
+            recorded).
     """
 
     name: str

@@ -7,9 +7,12 @@ Layout (format ``latent-svd-edit/attribute``, version :data:`FORMAT_VERSION`):
   (``[C, H, W]`` or ``[C, T, H, W]``, the mean learned edit);
 - metadata (safetensors' string map): ``format``, ``format_version``, ``config`` (JSON of
   :class:`AVIConfig`), ``attribute`` (JSON: name, C/H/W, ks/kt, frames, losses, provenance;
-  since version 2 also ``pair_mode``).
+  since version 2 also ``pair_mode``; since version 3 it may be ``"unreadable"``).
 
-Version-1 files (no ``mean_edit``, no ``pair_mode``) still load: their attribute has
+A file is written with the lowest version that holds it (version 3 only for an
+``"unreadable"`` pairing), so every other file still loads in packs that read version 2, and
+one that needs version 3 is refused there as "made by a newer latent-svd-edit". Version-1
+files (no ``mean_edit``, no ``pair_mode``) still load: their attribute has
 ``mean_edit=None`` and ``pair_mode=""``.
 
 Loading never unpickles anything and validates the whole file before building the
@@ -34,7 +37,9 @@ from .predictor import PREDICTOR_KEYS
 from .validation import is_integer
 
 FORMAT = "latent-svd-edit/attribute"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+#: The format version that first holds a pair mode (the others exist since version 2).
+PAIR_MODE_SINCE = {"unreadable": 3}
 
 #: Refuse larger headers before parsing them (a real header is a few kB).
 MAX_HEADER_BYTES = 1 << 20
@@ -116,7 +121,7 @@ def save_attribute(
     meta = {f: getattr(attribute, f) for f in ATTRIBUTE_FIELDS}
     metadata = {
         "format": FORMAT,
-        "format_version": str(FORMAT_VERSION),
+        "format_version": str(PAIR_MODE_SINCE.get(attribute.pair_mode, 2)),
         "config": _json_dumps(attribute.config.to_dict()),
         "attribute": _json_dumps(meta),
     }
@@ -282,6 +287,9 @@ def _load(path: str) -> Attribute:
     tensors = st_load(raw)
     if version == 1 and "mean_edit" in tensors:
         raise AttributeFileError("a version-1 file cannot carry a 'mean_edit' tensor.")
+    mode = info.get("pair_mode")
+    if isinstance(mode, str) and version < PAIR_MODE_SINCE.get(mode, 0):
+        raise AttributeFileError(f"a version-{version} file cannot record pair_mode {mode!r}.")
     try:
         return Attribute(
             config=config,

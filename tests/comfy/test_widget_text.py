@@ -117,19 +117,23 @@ def test_learn_provenance_follows_the_graph(comfy_runtime: ComfyRuntime) -> None
         "step": 3,
         "delta": 2,
     }
-    # Branches of different lengths, or one that adds noise again, are neither pairing.
+    # Branches of different lengths, or one that adds noise again, are neither pairing: the
+    # prompts and an unreadable pairing (Apply says so) are recorded.
+    unreadable = {
+        "source_prompt": "a person",
+        "target_prompt": "smiling",
+        "pair_mode": "unreadable",
+    }
     for change in ({"end_at_step": 6}, {"add_noise": "enable"}):
         odd = _walk_graph("KSamplerAdvanced", "a person", end=5)
         for sid in ("4", "5"):
             odd[sid]["inputs"].update(start_at_step=3, end_at_step=5, add_noise="disable")
         odd["5"]["inputs"].update(change)
-        assert set(walk(odd, "9")) == {"source_prompt", "target_prompt"}, change
-    # No end step below the sampler's steps (a sampler run to the end): the prompts only.
-    assert walk(_walk_graph("KSamplerAdvanced", "a person", end=10000), "9") == {
-        "source_prompt": "a person",
-        "target_prompt": "smiling",
-    }
+        assert walk(odd, "9") == unreadable, change
+    # No end step below the sampler's steps (a sampler run to the end): unreadable too.
+    assert walk(_walk_graph("KSamplerAdvanced", "a person", end=10000), "9") == unreadable
     # A text that comes from another node's output is not recorded.
     assert "source_prompt" not in walk(_walk_graph("KSampler", ["7", 0]), "9")
-    assert walk(None, "9") == {} and walk({"9": {"inputs": {}}}, "9") == {}
-    assert walk(_walk_graph("KSampler", "x"), "missing") == {}
+    # No sampler upstream: the pairing is unreadable; no graph, or not this node's: nothing.
+    assert walk({"9": {"inputs": {}}}, "9") == {"pair_mode": "unreadable"}
+    assert walk(None, "9") == {} and walk(_walk_graph("KSampler", "x"), "missing") == {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import pickle
@@ -270,7 +271,21 @@ def test_mean_edit_and_pair_mode_round_trip(attribute, saved):
     assert torch.equal(back.mean_edit, attribute.mean_edit)
     assert back.pair_mode == attribute.pair_mode
     tensors, meta = _parts(saved)
-    assert meta["format_version"] == str(FORMAT_VERSION) == "2"
+    # Written with the lowest version that holds it: packs that read version 2 load it.
+    assert meta["format_version"] == "2" and FORMAT_VERSION == 3
+
+
+def test_an_unreadable_pairing_is_written_as_version_3(attribute, tmp_path):
+    """A pairing the learn node could not read survives a round trip; only such a file needs
+    version 3 (a pack that reads up to version 2 says to update instead of failing on it)."""
+    path = tmp_path / "unreadable.safetensors"
+    save_attribute(dataclasses.replace(attribute, pair_mode="unreadable"), path)
+    assert load_attribute(path).pair_mode == "unreadable"
+    tensors, meta = _parts(path)
+    assert meta["format_version"] == "3"
+    meta["format_version"] = "2"
+    _write(path, tensors, meta)
+    _raises(path, "version-2 file cannot record pair_mode 'unreadable'")
 
 
 def test_a_version_1_file_with_a_mean_edit_is_refused(saved):
