@@ -435,22 +435,9 @@ def validate_blueprint(data: dict[str, Any], specs: dict[str, NodeSpec]) -> list
     if outer["type"] != sg["id"]:
         problems.append("the outer node is not an instance of the subgraph")
     ports = [
-        lk
-        for lk in sg["links"]
-        if INPUT_NODE in (lk["origin_id"],) or lk["target_id"] == OUTPUT_NODE
+        lk for lk in sg["links"] if lk["origin_id"] == INPUT_NODE or lk["target_id"] == OUTPUT_NODE
     ]
-    inner_links = [
-        [
-            lk["id"],
-            lk["origin_id"],
-            lk["origin_slot"],
-            lk["target_id"],
-            lk["target_slot"],
-            lk["type"],
-        ]
-        for lk in sg["links"]
-        if lk not in ports
-    ]
+    inner_links = [[lk[key] for key in LINK_KEYS] for lk in sg["links"] if lk not in ports]
     nodes = json.loads(json.dumps(sg["nodes"]))
     port_ids = {lk["id"] for lk in ports}
     for n in nodes:  # a port link is a connection the inner graph alone does not see
@@ -488,6 +475,18 @@ def build_all(specs: dict[str, NodeSpec], out_dir: Path = OUT_DIR) -> dict[str, 
 
 
 PICTURE = REPO_ROOT / "docs" / "blueprint_nodes.png"
+# The nodes' bounding box on the page (titles included, 16 px margin) and the pixel ratio.
+NODES_BOX_JS = """
+    const r = app.canvas.canvas.getBoundingClientRect(), ds = app.canvas.ds;
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (const n of app.graph.nodes) {
+      x0 = Math.min(x0, n.pos[0]); y0 = Math.min(y0, n.pos[1] - 40);
+      x1 = Math.max(x1, n.pos[0] + n.size[0]); y1 = Math.max(y1, n.pos[1] + n.size[1]);
+    }
+    const sx = v => r.left + (v + ds.offset[0]) * ds.scale;
+    const sy = v => r.top + (v + ds.offset[1]) * ds.scale;
+    return [sx(x0) - 16, sy(y0) - 16, sx(x1) + 16, sy(y1) + 16,
+        window.devicePixelRatio || 1];"""
 
 
 def render_picture(server: Any, out: Path = PICTURE) -> Path:
@@ -531,17 +530,7 @@ def render_picture(server: Any, out: Path = PICTURE) -> Path:
         import time  # noqa: PLC0415
 
         time.sleep(0.5)
-        box = page.js("""
-            const r = app.canvas.canvas.getBoundingClientRect(), ds = app.canvas.ds;
-            let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-            for (const n of app.graph.nodes) {
-              x0 = Math.min(x0, n.pos[0]); y0 = Math.min(y0, n.pos[1] - 40);
-              x1 = Math.max(x1, n.pos[0] + n.size[0]); y1 = Math.max(y1, n.pos[1] + n.size[1]);
-            }
-            const sx = v => r.left + (v + ds.offset[0]) * ds.scale;
-            const sy = v => r.top + (v + ds.offset[1]) * ds.scale;
-            return [sx(x0) - 16, sy(y0) - 16, sx(x1) + 16, sy(y1) + 16,
-                    window.devicePixelRatio || 1];""")
+        box = page.js(NODES_BOX_JS)
         with Image.open(io.BytesIO(driver.get_screenshot_as_png())) as im:
             k = box[4]
             crop = im.convert("RGB").crop(tuple(round(v * k) for v in box[:4]))

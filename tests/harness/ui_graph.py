@@ -174,6 +174,8 @@ class Graph:
     def connect(self, source: str, dst: int, input_name: str) -> None:
         """Link ``source`` ("name" or "name.OUTPUT") to input ``input_name`` of node ``dst``."""
         src_name, _, output = source.partition(".")
+        if src_name not in self.ids:  # a description links only to nodes above the node
+            raise KeyError(f"node {dst} ({input_name}) links to {src_name!r}: no node above")
         src = self.ids[src_name]
         s, d = self.nodes[src - 1], self.nodes[dst - 1]
         oslot = [o["name"] for o in s["outputs"]].index(output) if output else 0
