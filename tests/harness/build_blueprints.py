@@ -11,8 +11,8 @@ UI lists each as one node (file name = node name). The format is the frontend's:
 whose only node is an instance of `definitions.subgraphs[0]`; the subgraph's inputs (id -10) and
 outputs (id -20) are linked to inner sockets and widgets, and every widget-typed input shows as a
 widget on the outer node (`properties.proxyWidgets` entries `["-1", name]`), as in ComfyUI
-0.33's own `blueprints/`. The inner graph is built with build_workflows.Graph and validated with
-the same checks as the example workflows.
+0.33's own `blueprints/`. The inner graph is a description (harness.ui_graph), like the example
+workflows, and validated with the same checks.
 """
 
 from __future__ import annotations
@@ -22,22 +22,36 @@ import shutil
 import sys
 import tempfile
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.build_workflows import (  # noqa: E402
+from harness.graph_pieces import (  # noqa: E402
     NEGATIVE_PROMPT,
     SOURCE_PROMPT,
     TARGET_PROMPT,
-    Graph,
-    decompose,
+    Sampling,
+    apply_and_continue,
+    branches,
+    decode,
+    edit_steps,
+    learn,
+    noised_photo,
+    prompt_encoders,
+    to_step,
 )
 from harness.server import REPO_ROOT, ComfyPaths, make_base_directory, start_server  # noqa: E402
-from harness.workflow_format import NodeSpec, node_specs, validate_ui_workflow  # noqa: E402
+from harness.ui_graph import Graph, Node, Nodes, merge, write_validated  # noqa: E402
+from harness.workflow_format import (  # noqa: E402
+    NodeSpec,
+    node_specs,
+    set_widget,
+    validate_ui_workflow,
+)
 
 OUT_DIR = REPO_ROOT / "subgraphs"
 CATEGORY = "latent/singular value edit"
@@ -56,259 +70,117 @@ DEFAULTS = {
     "width": 512,
     "height": 512,
 }
+SAMPLING = Sampling(
+    DEFAULTS["seed"], DEFAULTS["steps"], DEFAULTS["cfg"], DEFAULTS["edit_step"], DEFAULTS["delta"]
+)
+# Inside a blueprint the model comes from the outer node and every step from 'Edit Steps'.
+PLANNED = {"model": None, "plan": "plan"}
+BRANCH_TITLES = ("Source branch: k to k + delta", "Target branch: k to k + delta")
+EDITED = "Edited: continue from k + delta"
+UNEDITED = "Unedited: continue from k + delta"
 _NS = uuid.UUID("5b0d5a53-7d1c-4f43-9f5e-2b4c3e0a7a11")  # stable ids across rebuilds
 INPUT_NODE, OUTPUT_NODE = -10, -20
+LINK_KEYS = ("id", "origin_id", "origin_slot", "target_id", "target_slot", "type")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Port:
-    """One input of the blueprint node: a socket (value None) or a widget (value = default)."""
+    """One input of the blueprint node: a socket (typed) or a widget (type None: its inner
+    widget's kind; value = its default)."""
 
     name: str
-    type: str
-    targets: list[tuple[int, str]]  # (inner node, input name)
+    targets: tuple[tuple[str, str], ...]  # (inner node, input name)
+    type: str | None = None
     value: Any = None
-    widget: bool = False
 
 
-@dataclass
+def socket(name: str, type_: str, *targets: tuple[str, str]) -> Port:
+    return Port(name, targets, type_)
+
+
+def widget(name: str, *targets: tuple[str, str], value: Any = None) -> Port:
+    """A widget on the outer node, feeding the named widget of every target node."""
+    return Port(name, targets, None, DEFAULTS.get(name, value))
+
+
+@dataclass(frozen=True)
+class Output:
+    name: str
+    type: str
+    source: str  # "node" (output 0) or "node.OUTPUT"
+
+
+@dataclass(frozen=True)
 class Blueprint:
     name: str
     description: str
-    graph: Graph
-    inputs: list[Port] = field(default_factory=list)
-    outputs: list[tuple[str, str, int, int | str]] = field(default_factory=list)
-
-    def socket(self, name: str, type_: str, *targets: tuple[int, str]) -> None:
-        self.inputs.append(Port(name, type_, list(targets)))
-
-    def widget(self, name: str, *targets: tuple[int, str], value: Any = None) -> None:
-        """A widget on the outer node, feeding the named widget of every target node."""
-        node_id, input_name = targets[0]
-        spec = self.graph.specs[self.graph.nodes[node_id - 1]["type"]]
-        w = next(w for w in spec.widgets if w.name == input_name)
-        self.inputs.append(Port(name, w.kind, list(targets), DEFAULTS.get(name, value), True))
-
-    def output(self, name: str, type_: str, node_id: int, slot: int | str) -> None:
-        self.outputs.append((name, type_, node_id, slot))
+    nodes: Nodes
+    inputs: list[Port]
+    outputs: list[Output]
 
 
 # --- the inner graphs -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Common:
-    """Ids of what every blueprint shares: prompts, step plan, and the widgets they take."""
-
-    source: int
-    target: int
-    negative: int
-    plan: int
-
-
-def prompts_and_plan(bp: Blueprint, x: float = 0) -> Common:
-    g = bp.graph
-    source = g.node(
-        "CLIPTextEncode", (x, 0), {"text": SOURCE_PROMPT}, title="Source prompt", size=(380, 140)
+def prompts_and_plan() -> Nodes:
+    """The three prompts and 'Edit Steps' ("plan"), left of the samplers."""
+    titles = ("Source prompt", "Target prompt", "Negative prompt")
+    return merge(
+        prompt_encoders(-440, titles, clip=None), {"plan": edit_steps((-440, 520), SAMPLING)}
     )
-    target = g.node(
-        "CLIPTextEncode", (x, 180), {"text": TARGET_PROMPT}, title="Target prompt", size=(380, 140)
+
+
+def generated_pair() -> Nodes:
+    """Empty latent, x = the source prompt to step k from one seed, and its two branches."""
+    size = {"width": DEFAULTS["width"], "height": DEFAULTS["height"], "batch_size": 1}
+    x = to_step(SAMPLING, (0, 0), "Source to step k (x)", SAMPLING.k, **PLANNED)
+    return merge(
+        {"latent": Node("EmptyLatentImage", (0, 700), (320, 110), size), "x": x},
+        branches(SAMPLING, "x", ((440, 0), (440, 380)), BRANCH_TITLES, **PLANNED),
     )
-    negative = g.node(
-        "CLIPTextEncode",
-        (x, 360),
-        {"text": NEGATIVE_PROMPT},
-        title="Negative prompt",
-        size=(380, 120),
-    )
-    plan = g.node(
-        "SingularEditSteps",
-        (x, 520),
-        {k: DEFAULTS[k] for k in ("steps", "edit_step", "delta")},
-        size=(320, 130),
-    )
-    return Common(source, target, negative, plan)
 
 
-def ksampler(
-    bp: Blueprint,
-    c: Common,
-    pos: tuple[float, float],
-    positive: int,
-    latent: int,
-    title: str,
-    *,
-    start: str | None,
-    end: str | None,
-    add_noise: bool,
-    leftover: bool,
-) -> int:
-    """A KSamplerAdvanced whose steps come from the plan ('edit_step' / 'target_step' outputs,
-    None = 0 for start and 'to the end' for end)."""
-    g = bp.graph
-    values = {
-        "add_noise": "enable" if add_noise else "disable",
-        "noise_seed": DEFAULTS["seed"],
-        "steps": DEFAULTS["steps"],
-        "cfg": DEFAULTS["cfg"],
-        "sampler_name": DEFAULTS["sampler_name"],
-        "scheduler": DEFAULTS["scheduler"],
-        "start_at_step": 0,
-        "end_at_step": 10000,
-        "return_with_leftover_noise": "enable" if leftover else "disable",
-    }
-    steps_of = {
-        "edit_step": DEFAULTS["edit_step"],
-        "target_step": DEFAULTS["edit_step"] + DEFAULTS["delta"],
-    }
-    if start:
-        values["start_at_step"] = steps_of[start]
-    if end:
-        values["end_at_step"] = steps_of[end]
-    node = g.node("KSamplerAdvanced", pos, values, title=title, size=(320, 330))
-    g.connect(positive, 0, node, "positive")
-    g.connect(c.negative, 0, node, "negative")
-    g.connect(latent, 0, node, "latent_image")
-    g.connect(c.plan, "steps", node, "steps")
-    if start:
-        g.connect(c.plan, start, node, "start_at_step")
-    if end:
-        g.connect(c.plan, end, node, "end_at_step")
-    return node
-
-
-def expose_common(
-    bp: Blueprint, c: Common, samplers: list[int], apply_: int, seeds: list[tuple[int, str]]
-) -> None:
+def shared_ports(samplers: list[str], seeds: list[tuple[str, str]]) -> list[Port]:
     """The widgets every blueprint shows, in the order a user fills them in."""
-    bp.widget("source_prompt", (c.source, "text"), value=SOURCE_PROMPT)
-    bp.widget("target_prompt", (c.target, "text"), value=TARGET_PROMPT)
-    bp.widget("negative_prompt", (c.negative, "text"), value=NEGATIVE_PROMPT)
-    bp.widget("seed", *seeds)
-    bp.widget("steps", (c.plan, "steps"))
-    bp.widget("cfg", *[(s, "cfg") for s in samplers])
-    bp.widget("sampler_name", *[(s, "sampler_name") for s in samplers])
-    bp.widget("scheduler", *[(s, "scheduler") for s in samplers])
-    bp.widget("edit_step", (c.plan, "edit_step"))
-    bp.widget("delta", (c.plan, "delta"))
-    bp.widget("strength", (apply_, "strength"))
-
-
-@dataclass(frozen=True)
-class Pair:
-    """A step-k latent x and its noise-matched branches, decomposed."""
-
-    x: int  # the node whose output 0 is x
-    source_branch: int
-    dsource_branch: int
-    target_branch: int
-    dtarget_branch: int
-
-
-def branches(bp: Blueprint, c: Common, x: int, col: float) -> Pair:
-    """The source and the target prompt each continued from x for delta steps (k to
-    k + delta, no new noise, leftover noise kept), decomposed in the next column."""
-    g = bp.graph
-    made = [
-        ksampler(
-            bp,
-            c,
-            (col, 380 * row),
-            prompt,
-            x,
-            f"{what} branch: k to k + delta",
-            start="edit_step",
-            end="target_step",
-            add_noise=False,
-            leftover=True,
-        )
-        for row, (prompt, what) in enumerate(((c.source, "Source"), (c.target, "Target")))
+    return [
+        widget("source_prompt", ("source", "text"), value=SOURCE_PROMPT),
+        widget("target_prompt", ("target", "text"), value=TARGET_PROMPT),
+        widget("negative_prompt", ("negative", "text"), value=NEGATIVE_PROMPT),
+        widget("seed", *seeds),
+        widget("steps", ("plan", "steps")),
+        *(widget(name, *[(s, name) for s in samplers]) for name in SAMPLER_WIDGETS),
+        widget("edit_step", ("plan", "edit_step")),
+        widget("delta", ("plan", "delta")),
+        widget("strength", ("apply", "strength")),
     ]
-    ds = decompose(g, made[0], (col + 360, 0), "Decompose source branch")
-    dt = decompose(g, made[1], (col + 360, 380), "Decompose target branch")
-    return Pair(x, made[0], ds, made[1], dt)
 
 
-def generated_pair(bp: Blueprint, c: Common) -> tuple[int, Pair]:
-    """Empty latent, x = the source prompt to step k from one seed, and its two branches.
-    Returns (empty latent, the pair)."""
-    g = bp.graph
-    empty = g.node(
-        "EmptyLatentImage",
-        (0, 700),
-        {"width": DEFAULTS["width"], "height": DEFAULTS["height"], "batch_size": 1},
-        size=(320, 110),
+SAMPLER_WIDGETS = ("cfg", "sampler_name", "scheduler")
+
+
+def model_and_clip(*model_targets: str) -> list[Port]:
+    return [
+        socket("model", "MODEL", *[(node, "model") for node in model_targets]),
+        socket("clip", "CLIP", *[(prompt, "clip") for prompt in ("source", "target", "negative")]),
+    ]
+
+
+def seeds_of(samplers: list[str]) -> list[tuple[str, str]]:
+    return [(s, "noise_seed") for s in samplers]
+
+
+SIZE_PORTS = [widget("width", ("latent", "width")), widget("height", ("latent", "height"))]
+
+
+def learn_blueprint() -> Blueprint:
+    samplers = ["x", "source_branch", "target_branch", "edited", "plain"]
+    nodes = merge(
+        prompts_and_plan(),
+        generated_pair(),
+        {"learn": learn((1140, 0), "attribute")},
+        apply_and_continue(SAMPLING, 1520, "learn.attribute", (EDITED, UNEDITED), **PLANNED),
     )
-    src = ksampler(
-        bp,
-        c,
-        (0, 0),
-        c.source,
-        empty,
-        "Source to step k (x)",
-        start=None,
-        end="edit_step",
-        add_noise=True,
-        leftover=True,
-    )
-    return empty, branches(bp, c, src, 440)
-
-
-def apply_and_continue(
-    bp: Blueprint,
-    c: Common,
-    pair: Pair,
-    attribute: int | None,
-    unedited: bool,
-    x: float,
-) -> tuple[int, int, int | None]:
-    """Apply (strength) the edit between the branches to the source branch x_s (local: where
-    the branches differ) -> recompose -> continue from k + delta with the source prompt; and,
-    if ``unedited``, x_s's own continuation (the source branch is the first delta steps of
-    both, so the edit costs delta extra steps). Returns (apply, edited sampler, unedited
-    sampler or None)."""
-    g = bp.graph
-    apply_ = g.node(
-        "ApplySingularEdit", (x, 0), {"strength": DEFAULTS["strength"]}, size=(320, 140)
-    )
-    g.connect(pair.dsource_branch, 0, apply_, "latent_svd")
-    if attribute is not None:
-        g.connect(attribute, "attribute", apply_, "attribute")
-    g.connect(pair.dtarget_branch, 0, apply_, "target")
-    g.connect(pair.dsource_branch, 0, apply_, "source_branch")
-    rec = g.node("LatentRecompose", (x, 180), size=(280, 60))
-    g.connect(apply_, 0, rec, "latent_svd")
-    edited = ksampler(
-        bp,
-        c,
-        (x + 360, 0),
-        c.source,
-        rec,
-        "Edited: continue from k + delta",
-        start="target_step",
-        end=None,
-        add_noise=False,
-        leftover=False,
-    )
-    if not unedited:
-        return apply_, edited, None
-    plain = ksampler(
-        bp,
-        c,
-        (x + 360, 380),
-        c.source,
-        pair.source_branch,
-        "Unedited: continue from k + delta",
-        start="target_step",
-        end=None,
-        add_noise=False,
-        leftover=False,
-    )
-    return apply_, edited, plain
-
-
-def learn_blueprint(specs: dict[str, NodeSpec]) -> Blueprint:
-    bp = Blueprint(
+    return Blueprint(
         LEARN,
         "Learns an attribute (e.g. smiling) from a source and a target prompt on one "
         "seed and edits that seed with it: both prompts continue from the source's step-k "
@@ -316,54 +188,54 @@ def learn_blueprint(specs: dict[str, NodeSpec]) -> Blueprint:
         "they differ, and the source prompt finishes from k + delta. Outputs the attribute "
         "(save it or connect it to 'Generate with Attribute'), the edited and the unedited "
         "latent.",
-        Graph(specs),
+        nodes,
+        [*model_and_clip(*samplers), *shared_ports(samplers, seeds_of(samplers)), *SIZE_PORTS],
+        [
+            Output("attribute", "SVD_ATTRIBUTE", "learn.attribute"),
+            Output("edited", "LATENT", "edited"),
+            Output("unedited", "LATENT", "plain"),
+        ],
     )
-    g = bp.graph
-    c = prompts_and_plan(bp, x=-440)
-    empty, pair = generated_pair(bp, c)
-    learn = g.node("LearnAttributeFromPair", (1140, 0), {"name": "attribute"}, size=(340, 520))
-    g.connect(pair.dsource_branch, 0, learn, "source")
-    g.connect(pair.dtarget_branch, 0, learn, "target")
-    apply_, edited, plain = apply_and_continue(bp, c, pair, learn, True, 1520)
-    assert plain is not None
-    samplers = [pair.x, pair.source_branch, pair.target_branch, edited, plain]
-    bp.socket("model", "MODEL", *[(s, "model") for s in samplers])
-    bp.socket("clip", "CLIP", (c.source, "clip"), (c.target, "clip"), (c.negative, "clip"))
-    expose_common(bp, c, samplers, apply_, [(s, "noise_seed") for s in samplers])
-    bp.widget("width", (empty, "width"))
-    bp.widget("height", (empty, "height"))
-    bp.output("attribute", "SVD_ATTRIBUTE", learn, "attribute")
-    bp.output("edited", "LATENT", edited, 0)
-    bp.output("unedited", "LATENT", plain, 0)
-    return bp
 
 
-def generate_blueprint(specs: dict[str, NodeSpec]) -> Blueprint:
-    bp = Blueprint(
+def generate_blueprint() -> Blueprint:
+    samplers = ["x", "source_branch", "target_branch", "edited"]
+    nodes = merge(
+        prompts_and_plan(),
+        generated_pair(),
+        apply_and_continue(SAMPLING, 1140, None, (EDITED, None), **PLANNED),
+    )
+    return Blueprint(
         GENERATE,
         "Applies an attribute learned from branch pairs (the learn blueprint's, or "
         "loaded) to a new generation: the seed's source latent at step k, its own "
         "source and target branches (k to k + delta), the edit between them added to the "
         "source branch at the chosen strength, then the source prompt to the end. "
         "strength 0 = the plain generation.",
-        Graph(specs),
+        nodes,
+        [
+            *model_and_clip(*samplers),
+            socket("attribute", "SVD_ATTRIBUTE", ("apply", "attribute")),
+            *shared_ports(samplers, seeds_of(samplers)),
+            *SIZE_PORTS,
+        ],
+        [Output("LATENT", "LATENT", "edited")],
     )
-    c = prompts_and_plan(bp, x=-440)
-    empty, pair = generated_pair(bp, c)
-    apply_, edited, _ = apply_and_continue(bp, c, pair, None, False, 1140)
-    samplers = [pair.x, pair.source_branch, pair.target_branch, edited]
-    bp.socket("model", "MODEL", *[(s, "model") for s in samplers])
-    bp.socket("clip", "CLIP", (c.source, "clip"), (c.target, "clip"), (c.negative, "clip"))
-    bp.socket("attribute", "SVD_ATTRIBUTE", (apply_, "attribute"))
-    expose_common(bp, c, samplers, apply_, [(s, "noise_seed") for s in samplers])
-    bp.widget("width", (empty, "width"))
-    bp.widget("height", (empty, "height"))
-    bp.output("LATENT", "LATENT", edited, 0)
-    return bp
 
 
-def photo_blueprint(specs: dict[str, NodeSpec]) -> Blueprint:
-    bp = Blueprint(
+def photo_blueprint() -> Blueprint:
+    samplers = ["source_branch", "target_branch", "edited", "plain"]
+    nodes = merge(
+        prompts_and_plan(),
+        noised_photo(SAMPLING, 0, 360, pixels=None, vae=None, model=None),
+        branches(SAMPLING, "noisy", ((720, 0), (720, 380)), BRANCH_TITLES, **PLANNED),
+        apply_and_continue(SAMPLING, 1440, None, (EDITED, UNEDITED), **PLANNED),
+        {
+            "decode_edited": decode((2160, 0), "edited", vae=None),
+            "decode_plain": decode((2160, 380), "plain", vae=None),
+        },
+    )
+    return Blueprint(
         PHOTO,
         "Edits an image you already have with an attribute learned from "
         "branch pairs (learned or loaded): encode, add noise to the level of step k, "
@@ -371,56 +243,16 @@ def photo_blueprint(specs: dict[str, NodeSpec]) -> Blueprint:
         "between them to the source branch, continue from k + delta with the source prompt "
         "(which should describe the photo), decode. Also returns the photo re-generated "
         "without the edit (= strength 0).",
-        Graph(specs),
+        nodes,
+        [
+            *model_and_clip("sched", "noisy", *samplers),
+            socket("vae", "VAE", ("enc", "vae"), ("decode_edited", "vae"), ("decode_plain", "vae")),
+            socket("image", "IMAGE", ("enc", "pixels")),
+            socket("attribute", "SVD_ATTRIBUTE", ("apply", "attribute")),
+            *shared_ports(samplers, [("noise", "noise_seed"), *seeds_of(samplers)]),
+        ],
+        [Output("edited", "IMAGE", "decode_edited"), Output("unedited", "IMAGE", "decode_plain")],
     )
-    g = bp.graph
-    c = prompts_and_plan(bp, x=-440)
-    enc = g.node("VAEEncode", (0, 0), size=(220, 60))
-    sched = g.node(
-        "BasicScheduler",
-        (0, 120),
-        {"scheduler": DEFAULTS["scheduler"], "steps": DEFAULTS["steps"]},
-        size=(300, 110),
-    )
-    g.connect(c.plan, "steps", sched, "steps")
-    split = g.node(
-        "SplitSigmas",
-        (0, 280),
-        {"step": DEFAULTS["edit_step"]},
-        title="Sigmas from step k on",
-        size=(300, 80),
-    )
-    g.connect(sched, 0, split, "sigmas")
-    g.connect(c.plan, "edit_step", split, "step")
-    noise = g.node("RandomNoise", (0, 400), {"noise_seed": DEFAULTS["seed"]}, size=(300, 80))
-    noisy = g.node(
-        "AddNoise", (360, 0), title="Photo at the noise level of step k", size=(300, 110)
-    )
-    g.connect(noise, 0, noisy, "noise")
-    g.connect(split, "low_sigmas", noisy, "sigmas")
-    g.connect(enc, 0, noisy, "latent_image")
-    pair = branches(bp, c, noisy, 720)
-    apply_, edited, plain = apply_and_continue(bp, c, pair, None, True, 1440)
-    assert plain is not None
-    decoded = []
-    for y, latent in ((0, edited), (380, plain)):
-        dec = g.node("VAEDecode", (2160, y), size=(220, 60))
-        g.connect(latent, 0, dec, "samples")
-        decoded.append(dec)
-    samplers = [pair.source_branch, pair.target_branch, edited, plain]
-    bp.socket(
-        "model", "MODEL", (sched, "model"), (noisy, "model"), *[(s, "model") for s in samplers]
-    )
-    bp.socket("clip", "CLIP", (c.source, "clip"), (c.target, "clip"), (c.negative, "clip"))
-    bp.socket("vae", "VAE", (enc, "vae"), *[(d, "vae") for d in decoded])
-    bp.socket("image", "IMAGE", (enc, "pixels"))
-    bp.socket("attribute", "SVD_ATTRIBUTE", (apply_, "attribute"))
-    expose_common(
-        bp, c, samplers, apply_, [(noise, "noise_seed")] + [(s, "noise_seed") for s in samplers]
-    )
-    bp.output("edited", "IMAGE", decoded[0], 0)
-    bp.output("unedited", "IMAGE", decoded[1], 0)
-    return bp
 
 
 BLUEPRINTS = {LEARN: learn_blueprint, GENERATE: generate_blueprint, PHOTO: photo_blueprint}
@@ -433,103 +265,115 @@ def _uuid(*parts: str) -> str:
     return str(uuid.uuid5(_NS, "/".join(parts)))
 
 
-def to_json(bp: Blueprint) -> dict[str, Any]:
-    """The blueprint file: one outer node, one subgraph definition."""
-    inner = bp.graph.to_json()
-    nodes = json.loads(json.dumps(inner["nodes"]))
-    by_id = {n["id"]: n for n in nodes}
-    links = [
-        {
-            "id": lid,
-            "origin_id": o,
-            "origin_slot": os_,
-            "target_id": t,
-            "target_slot": ts,
-            "type": ty,
-        }
-        for lid, o, os_, t, ts, ty in inner["links"]
-    ]
-    next_link = max((lk["id"] for lk in links), default=0) + 1
-    sg_inputs, sg_outputs, outer_inputs, proxy, values = [], [], [], [], []
-    for i, port in enumerate(bp.inputs):
+@dataclass
+class Subgraph:
+    """The inner graph in the subgraph format while its ports are linked to it."""
+
+    graph: Graph
+    nodes: dict[int, dict[str, Any]]  # a copy of the inner nodes, by id
+    links: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, bp: Blueprint, specs: Mapping[str, NodeSpec]) -> Subgraph:
+        graph = Graph.of(specs, bp.nodes)
+        inner = graph.to_json()
+        nodes = json.loads(json.dumps(inner["nodes"]))
+        links = [dict(zip(LINK_KEYS, link, strict=True)) for link in inner["links"]]
+        return cls(graph, {n["id"]: n for n in nodes}, links)
+
+    def link(self, origin: tuple[int, int], target: tuple[int, int], type_: str) -> int:
+        link_id = len(self.links) + 1
+        self.links.append(dict(zip(LINK_KEYS, (link_id, *origin, *target, type_), strict=True)))
+        return link_id
+
+    def node(self, name: str) -> dict[str, Any]:
+        return self.nodes[self.graph.ids[name]]
+
+    def port_type(self, port: Port) -> str:
+        """A socket's own type; a widget's is the kind of the first widget it feeds."""
+        if port.type is not None:
+            return port.type
+        node_name, input_name = port.targets[0]
+        spec = self.graph.specs[self.node(node_name)["type"]]
+        return next(w.kind for w in spec.widgets if w.name == input_name)
+
+    def link_input(self, bp_name: str, slot: int, port: Port) -> list[int]:
+        """Link input ``slot`` of the subgraph to every target of ``port``; a widget's value
+        is copied into the inner widgets, so they equal the outer default."""
         link_ids = []
-        for node_id, input_name in port.targets:
-            node = by_id[node_id]
-            slot = next(j for j, inp in enumerate(node["inputs"]) if inp["name"] == input_name)
-            if node["inputs"][slot]["link"] is not None:
-                raise ValueError(f"{bp.name}: {node['type']}.{input_name} is already linked")
-            node["inputs"][slot]["link"] = next_link
-            if port.widget:  # keep the inner widget equal to the outer default
-                _set_inner_widget(bp.graph.specs[node["type"]], node, input_name, port.value)
-            links.append(
-                {
-                    "id": next_link,
-                    "origin_id": INPUT_NODE,
-                    "origin_slot": i,
-                    "target_id": node_id,
-                    "target_slot": slot,
-                    "type": port.type,
-                }
-            )
-            link_ids.append(next_link)
-            next_link += 1
-        sg_inputs.append(
-            {
-                "id": _uuid(bp.name, "in", port.name),
-                "name": port.name,
-                "type": port.type,
-                "linkIds": link_ids,
-                "localized_name": port.name,
-                "pos": [-280, 20 * i],
-            }
-        )
-        entry: dict[str, Any] = {
-            "localized_name": port.name,
-            "name": port.name,
-            "type": port.type,
-            "link": None,
-        }
-        if port.widget:
-            entry["widget"] = {"name": port.name}
-            proxy.append(["-1", port.name])
-            values.append(port.value)
-        outer_inputs.append(entry)
-    for j, (name, type_, node_id, slot) in enumerate(bp.outputs):
-        node = by_id[node_id]
-        oslot = slot if isinstance(slot, int) else [o["name"] for o in node["outputs"]].index(slot)
-        node["outputs"][oslot]["links"] = (node["outputs"][oslot]["links"] or []) + [next_link]
-        links.append(
-            {
-                "id": next_link,
-                "origin_id": node_id,
-                "origin_slot": oslot,
-                "target_id": OUTPUT_NODE,
-                "target_slot": j,
-                "type": type_,
-            }
-        )
-        sg_outputs.append(
-            {
-                "id": _uuid(bp.name, "out", name),
-                "name": name,
-                "type": type_,
-                "linkIds": [next_link],
-                "localized_name": name,
-                "pos": [2600, 20 * j],
-            }
-        )
-        next_link += 1
-    xs = [n["pos"][0] for n in nodes]
-    ys = [n["pos"][1] for n in nodes]
-    sg_id = _uuid(bp.name)
-    outer_id = max(by_id) + 1
-    subgraph = {
-        "id": sg_id,
+        for node_name, input_name in port.targets:
+            node = self.node(node_name)
+            tslot = [inp["name"] for inp in node["inputs"]].index(input_name)
+            if node["inputs"][tslot]["link"] is not None:
+                raise ValueError(f"{bp_name}: {node['type']}.{input_name} is already linked")
+            if port.type is None:
+                set_widget(node, self.graph.specs[node["type"]], input_name, port.value)
+            link_id = self.link((INPUT_NODE, slot), (node["id"], tslot), self.port_type(port))
+            node["inputs"][tslot]["link"] = link_id
+            link_ids.append(link_id)
+        return link_ids
+
+    def link_output(self, slot: int, output: Output) -> int:
+        name, _, output_name = output.source.partition(".")
+        node = self.node(name)
+        names = [o["name"] for o in node["outputs"]]
+        oslot = names.index(output_name) if output_name else 0
+        link_id = self.link((node["id"], oslot), (OUTPUT_NODE, slot), output.type)
+        node["outputs"][oslot]["links"] = (node["outputs"][oslot]["links"] or []) + [link_id]
+        return link_id
+
+
+def to_json(bp: Blueprint, specs: Mapping[str, NodeSpec]) -> dict[str, Any]:
+    """The blueprint file: one outer node, one subgraph definition."""
+    sg = Subgraph.of(bp, specs)
+    inputs = [
+        _port_entry(bp.name, "in", port.name, sg.port_type(port), sg.link_input(bp.name, i, port))
+        | {"pos": [-280, 20 * i]}
+        for i, port in enumerate(bp.inputs)
+    ]
+    outputs = [
+        _port_entry(bp.name, "out", out.name, out.type, [sg.link_output(j, out)])
+        | {"pos": [2600, 20 * j]}
+        for j, out in enumerate(bp.outputs)
+    ]
+    definition = _definition(bp, sg, inputs, outputs)
+    return {
+        "revision": 0,
+        "last_node_id": definition["state"]["lastNodeId"],
+        "last_link_id": 0,
+        "nodes": [_outer_node(bp, sg, definition)],
+        "links": [],
+        "version": 0.4,
+        "definitions": {"subgraphs": [definition]},
+        "extra": {"BlueprintDescription": bp.description},
+    }
+
+
+def _port_entry(
+    bp_name: str, side: str, name: str, type_: str, link_ids: list[int]
+) -> dict[str, Any]:
+    return {
+        "id": _uuid(bp_name, side, name),
+        "name": name,
+        "type": type_,
+        "linkIds": link_ids,
+        "localized_name": name,
+    }
+
+
+def _definition(
+    bp: Blueprint, sg: Subgraph, inputs: list[dict[str, Any]], outputs: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """definitions.subgraphs[0]: the inner graph, its ports and where the frontend draws them."""
+    xs = [n["pos"][0] for n in sg.nodes.values()]
+    ys = [n["pos"][1] for n in sg.nodes.values()]
+    return {
+        "id": _uuid(bp.name),
         "version": 1,
         "state": {
             "lastGroupId": 0,
-            "lastNodeId": outer_id,
-            "lastLinkId": next_link - 1,
+            "lastNodeId": max(sg.nodes) + 1,  # the outer node's id
+            "lastLinkId": len(sg.links),
             "lastRerouteId": 0,
         },
         "revision": 0,
@@ -539,57 +383,47 @@ def to_json(bp: Blueprint) -> dict[str, Any]:
         "category": CATEGORY,
         "inputNode": {
             "id": INPUT_NODE,
-            "bounding": [min(xs) - 300, min(ys), 120, 40 + 20 * len(sg_inputs)],
+            "bounding": [min(xs) - 300, min(ys), 120, 40 + 20 * len(inputs)],
         },
         "outputNode": {
             "id": OUTPUT_NODE,
-            "bounding": [max(xs) + 460, min(ys), 120, 40 + 20 * len(sg_outputs)],
+            "bounding": [max(xs) + 460, min(ys), 120, 40 + 20 * len(outputs)],
         },
-        "inputs": sg_inputs,
-        "outputs": sg_outputs,
+        "inputs": inputs,
+        "outputs": outputs,
         "widgets": [],
-        "nodes": nodes,
+        "nodes": list(sg.nodes.values()),
         "groups": [],
-        "links": links,
+        "links": sg.links,
         "extra": {"workflowRendererVersion": "LG"},
     }
-    outer = {
-        "id": outer_id,
-        "type": sg_id,
+
+
+def _outer_node(bp: Blueprint, sg: Subgraph, definition: dict[str, Any]) -> dict[str, Any]:
+    """The one node a user sees: every port an input, each widget port promoted as a widget."""
+    widgets = [port for port in bp.inputs if port.type is None]
+    inputs = [
+        {"localized_name": p.name, "name": p.name, "type": sg.port_type(p), "link": None}
+        | ({"widget": {"name": p.name}} if p.type is None else {})
+        for p in bp.inputs
+    ]
+    return {
+        "id": definition["state"]["lastNodeId"],
+        "type": definition["id"],
         "pos": [0, 0],
         "size": [400, 40 + 26 * len(bp.inputs)],
         "flags": {},
         "order": 0,
         "mode": 0,
-        "inputs": outer_inputs,
+        "inputs": inputs,
         "outputs": [
-            {"localized_name": name, "name": name, "type": type_, "links": []}
-            for name, type_, _, _ in bp.outputs
+            {"localized_name": out.name, "name": out.name, "type": out.type, "links": []}
+            for out in bp.outputs
         ],
         "title": bp.name,
-        "properties": {"proxyWidgets": proxy},
-        "widgets_values": values,
+        "properties": {"proxyWidgets": [["-1", port.name] for port in widgets]},
+        "widgets_values": [port.value for port in widgets],
     }
-    return {
-        "revision": 0,
-        "last_node_id": outer_id,
-        "last_link_id": 0,
-        "nodes": [outer],
-        "links": [],
-        "version": 0.4,
-        "definitions": {"subgraphs": [subgraph]},
-        "extra": {"BlueprintDescription": bp.description},
-    }
-
-
-def _set_inner_widget(spec: NodeSpec, node: dict[str, Any], name: str, value: Any) -> None:
-    i = 0
-    for w in spec.widgets:
-        if w.name == name:
-            node["widgets_values"][i] = value
-            return
-        i += w.slots
-    raise KeyError(f"{spec.type} has no widget {name!r}")
 
 
 def validate_blueprint(data: dict[str, Any], specs: dict[str, NodeSpec]) -> list[str]:
@@ -601,22 +435,9 @@ def validate_blueprint(data: dict[str, Any], specs: dict[str, NodeSpec]) -> list
     if outer["type"] != sg["id"]:
         problems.append("the outer node is not an instance of the subgraph")
     ports = [
-        lk
-        for lk in sg["links"]
-        if INPUT_NODE in (lk["origin_id"],) or lk["target_id"] == OUTPUT_NODE
+        lk for lk in sg["links"] if lk["origin_id"] == INPUT_NODE or lk["target_id"] == OUTPUT_NODE
     ]
-    inner_links = [
-        [
-            lk["id"],
-            lk["origin_id"],
-            lk["origin_slot"],
-            lk["target_id"],
-            lk["target_slot"],
-            lk["type"],
-        ]
-        for lk in sg["links"]
-        if lk not in ports
-    ]
+    inner_links = [[lk[key] for key in LINK_KEYS] for lk in sg["links"] if lk not in ports]
     nodes = json.loads(json.dumps(sg["nodes"]))
     port_ids = {lk["id"] for lk in ports}
     for n in nodes:  # a port link is a connection the inner graph alone does not see
@@ -643,20 +464,29 @@ def validate_blueprint(data: dict[str, Any], specs: dict[str, NodeSpec]) -> list
 
 
 def build_all(specs: dict[str, NodeSpec], out_dir: Path = OUT_DIR) -> dict[str, Path]:
-    out_dir.mkdir(exist_ok=True)
-    written = {}
-    for name, make in BLUEPRINTS.items():
-        data = to_json(make(specs))
-        problems = validate_blueprint(data, specs)
-        if problems:
-            raise ValueError(f"{name}: " + "; ".join(problems))
-        path = out_dir / f"{name}.json"
-        path.write_text(json.dumps(data, indent=1) + "\n")
-        written[name] = path
-    return written
+    def maker(describe: Callable[[], Blueprint]) -> Callable[[], dict[str, Any]]:
+        return lambda: to_json(describe(), specs)
+
+    return write_validated(
+        {name: maker(describe) for name, describe in BLUEPRINTS.items()},
+        lambda data: validate_blueprint(data, specs),
+        out_dir,
+    )
 
 
 PICTURE = REPO_ROOT / "docs" / "blueprint_nodes.png"
+# The nodes' bounding box on the page (titles included, 16 px margin) and the pixel ratio.
+NODES_BOX_JS = """
+    const r = app.canvas.canvas.getBoundingClientRect(), ds = app.canvas.ds;
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (const n of app.graph.nodes) {
+      x0 = Math.min(x0, n.pos[0]); y0 = Math.min(y0, n.pos[1] - 40);
+      x1 = Math.max(x1, n.pos[0] + n.size[0]); y1 = Math.max(y1, n.pos[1] + n.size[1]);
+    }
+    const sx = v => r.left + (v + ds.offset[0]) * ds.scale;
+    const sy = v => r.top + (v + ds.offset[1]) * ds.scale;
+    return [sx(x0) - 16, sy(y0) - 16, sx(x1) + 16, sy(y1) + 16,
+        window.devicePixelRatio || 1];"""
 
 
 def render_picture(server: Any, out: Path = PICTURE) -> Path:
@@ -700,17 +530,7 @@ def render_picture(server: Any, out: Path = PICTURE) -> Path:
         import time  # noqa: PLC0415
 
         time.sleep(0.5)
-        box = page.js("""
-            const r = app.canvas.canvas.getBoundingClientRect(), ds = app.canvas.ds;
-            let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-            for (const n of app.graph.nodes) {
-              x0 = Math.min(x0, n.pos[0]); y0 = Math.min(y0, n.pos[1] - 40);
-              x1 = Math.max(x1, n.pos[0] + n.size[0]); y1 = Math.max(y1, n.pos[1] + n.size[1]);
-            }
-            const sx = v => r.left + (v + ds.offset[0]) * ds.scale;
-            const sy = v => r.top + (v + ds.offset[1]) * ds.scale;
-            return [sx(x0) - 16, sy(y0) - 16, sx(x1) + 16, sy(y1) + 16,
-                    window.devicePixelRatio || 1];""")
+        box = page.js(NODES_BOX_JS)
         with Image.open(io.BytesIO(driver.get_screenshot_as_png())) as im:
             k = box[4]
             crop = im.convert("RGB").crop(tuple(round(v * k) for v in box[:4]))
