@@ -98,9 +98,7 @@ class EditRun:
         cfg = self.config
 
         def avi(a: float, name: str = "base", c: svd_core.AVIConfig = cfg):
-            return lambda: finish(
-                w, src, seeds, k, apply(self.attribute(name, c), self.test, a)
-            )
+            return lambda: finish(w, src, seeds, k, apply(self.attribute(name, c), self.test, a))
 
         makers = {
             "source prompt (no edit)": lambda: self.source_images,
