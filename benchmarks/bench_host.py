@@ -249,7 +249,7 @@ def plain_graph(s: HostSettings) -> dict[str, Any]:
 
 
 def reuse_graph(s: HostSettings) -> dict[str, Any]:
-    """Apply the saved attribute with its stored target: no target sampler run."""
+    """Apply the saved attribute with its stored mean edit: no target sampler run."""
     from harness.graphs import IDS
 
     edit = edit_graph(s)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import comfy.model_management
 import comfy.utils
 from comfy_api.latest import io, ui
 
-from ..svd_core import AVIConfig, apply_attribute, learn_attribute
+from ..svd_core import Attribute, AVIConfig, apply_attribute, learn_attribute
 from ..svd_core.config import MAX_COMPONENTS, MAX_HIDDEN
-from .common import as_attribute, as_singular, run_or_explain
+from .common import PackNode
 from .compat import advanced, search_aliases
 from .plotting import loss_curve_image
 from .provenance import apply_note, learn_provenance
@@ -20,6 +22,8 @@ APPLY = "Apply Singular Value Edit"
 _DEFAULTS = AVIConfig()
 MAX_STEPS = 100_000
 MAX_SEED = 2**31 - 1
+#: The training widgets whose AVIConfig field has another name (the rest share theirs).
+CONFIG_FIELDS = {"k_source": "ks", "k_target": "kt", "learning_rate": "lr"}
 
 
 def _weight(name: str, default: float, what: str) -> io.Float.Input:
@@ -34,7 +38,91 @@ def _weight(name: str, default: float, what: str) -> io.Float.Input:
     )
 
 
-class LearnAttributeFromPair(io.ComfyNode):
+def _training_inputs() -> list[io.Input]:
+    """The training widgets (AVIConfig's fields, see CONFIG_FIELDS), in their saved order."""
+    return [
+        io.Int.Input(
+            "k_source",
+            default=_DEFAULTS.ks,
+            min=1,
+            max=MAX_COMPONENTS,
+            tooltip="How many of the source's largest singular components the "
+            "predictor re-weights (clipped to min(H, W)).",
+        ),
+        io.Int.Input(
+            "k_target",
+            default=_DEFAULTS.kt,
+            min=1,
+            max=MAX_COMPONENTS,
+            tooltip="How many of the target's largest singular components are mixed "
+            "in (clipped to min(H, W)).",
+        ),
+        io.Boolean.Input(
+            "keep_tail",
+            default=_DEFAULTS.keep_tail,
+            **advanced(),
+            tooltip="Keep the source's small singular components beyond k_source, "
+            "including the noise the sampler still expects (recommended).",
+        ),
+        io.Int.Input(
+            "steps",
+            default=_DEFAULTS.steps,
+            min=1,
+            max=MAX_STEPS,
+            tooltip="Adam steps of training (the loss curve shows whether it reached "
+            "the exact optimum).",
+        ),
+        io.Float.Input(
+            "learning_rate",
+            default=_DEFAULTS.lr,
+            min=1e-6,
+            max=1.0,
+            step=0.0001,
+            round=0.000001,
+            **advanced(),
+            tooltip="Peak Adam learning rate (cosine decay to 1/100 of it).",
+        ),
+        _weight(
+            "w_target",
+            _DEFAULTS.w_target,
+            "L1 = ||y - z||^2 / ||z||^2 (reach the target attribute)",
+        ),
+        _weight(
+            "w_source",
+            _DEFAULTS.w_source,
+            "L2 = ||y - x||^2 / ||x||^2 (keep the source identity)",
+        ),
+        _weight(
+            "w_target_sv",
+            _DEFAULTS.w_target_sv,
+            "L3: target singular values stay natural (without it colours saturate)",
+        ),
+        _weight(
+            "w_source_sv",
+            _DEFAULTS.w_source_sv,
+            "L4: source singular values stay natural (without it quality drops)",
+        ),
+        io.Int.Input(
+            "seed",
+            default=_DEFAULTS.seed,
+            min=0,
+            max=MAX_SEED,
+            **advanced(),
+            tooltip="Seed of the predictor's initial weights (training is "
+            "deterministic for a given seed).",
+        ),
+        io.Int.Input(
+            "hidden",
+            default=_DEFAULTS.hidden,
+            min=1,
+            max=MAX_HIDDEN,
+            **advanced(),
+            tooltip="Width of the predictor's two hidden layers.",
+        ),
+    ]
+
+
+class LearnAttributeFromPair(PackNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -58,84 +146,7 @@ class LearnAttributeFromPair(io.ComfyNode):
                     tooltip="Decomposition of the target latent, the same shape as the "
                     "source or batch 1.",
                 ),
-                io.Int.Input(
-                    "k_source",
-                    default=_DEFAULTS.ks,
-                    min=1,
-                    max=MAX_COMPONENTS,
-                    tooltip="How many of the source's largest singular components the "
-                    "predictor re-weights (clipped to min(H, W)).",
-                ),
-                io.Int.Input(
-                    "k_target",
-                    default=_DEFAULTS.kt,
-                    min=1,
-                    max=MAX_COMPONENTS,
-                    tooltip="How many of the target's largest singular components are mixed "
-                    "in (clipped to min(H, W)).",
-                ),
-                io.Boolean.Input(
-                    "keep_tail",
-                    default=_DEFAULTS.keep_tail,
-                    **advanced(),
-                    tooltip="Keep the source's small singular components beyond k_source, "
-                    "including the noise the sampler still expects (recommended).",
-                ),
-                io.Int.Input(
-                    "steps",
-                    default=_DEFAULTS.steps,
-                    min=1,
-                    max=MAX_STEPS,
-                    tooltip="Adam steps of training (the loss curve shows whether it reached "
-                    "the exact optimum).",
-                ),
-                io.Float.Input(
-                    "learning_rate",
-                    default=_DEFAULTS.lr,
-                    min=1e-6,
-                    max=1.0,
-                    step=0.0001,
-                    round=0.000001,
-                    **advanced(),
-                    tooltip="Peak Adam learning rate (cosine decay to 1/100 of it).",
-                ),
-                _weight(
-                    "w_target",
-                    _DEFAULTS.w_target,
-                    "L1 = ||y - z||^2 / ||z||^2 (reach the target attribute)",
-                ),
-                _weight(
-                    "w_source",
-                    _DEFAULTS.w_source,
-                    "L2 = ||y - x||^2 / ||x||^2 (keep the source identity)",
-                ),
-                _weight(
-                    "w_target_sv",
-                    _DEFAULTS.w_target_sv,
-                    "L3: target singular values stay natural (without it colours saturate)",
-                ),
-                _weight(
-                    "w_source_sv",
-                    _DEFAULTS.w_source_sv,
-                    "L4: source singular values stay natural (without it quality drops)",
-                ),
-                io.Int.Input(
-                    "seed",
-                    default=_DEFAULTS.seed,
-                    min=0,
-                    max=MAX_SEED,
-                    **advanced(),
-                    tooltip="Seed of the predictor's initial weights (training is "
-                    "deterministic for a given seed).",
-                ),
-                io.Int.Input(
-                    "hidden",
-                    default=_DEFAULTS.hidden,
-                    min=1,
-                    max=MAX_HIDDEN,
-                    **advanced(),
-                    tooltip="Width of the predictor's two hidden layers.",
-                ),
+                *_training_inputs(),
                 io.String.Input(
                     "name",
                     default="attribute",
@@ -160,65 +171,31 @@ class LearnAttributeFromPair(io.ComfyNode):
 
     @classmethod
     def execute(
-        cls,
-        source: SingularLatent,
-        target: SingularLatent,
-        k_source: int,
-        k_target: int,
-        keep_tail: bool,
-        steps: int,
-        learning_rate: float,
-        w_target: float,
-        w_source: float,
-        w_target_sv: float,
-        w_source_sv: float,
-        seed: int,
-        hidden: int,
-        name: str,
+        cls, source: SingularLatent, target: SingularLatent, name: str, **settings: Any
     ) -> io.NodeOutput:
-        src = as_singular(LEARN, source, "source").svd
-        tgt = as_singular(LEARN, target, "target").svd
-        config = run_or_explain(
-            LEARN,
-            lambda: AVIConfig(
-                ks=int(k_source),
-                kt=int(k_target),
-                keep_tail=bool(keep_tail),
-                hidden=int(hidden),
-                steps=int(steps),
-                lr=float(learning_rate),
-                w_target=float(w_target),
-                w_source=float(w_source),
-                w_target_sv=float(w_target_sv),
-                w_source_sv=float(w_source_sv),
-                seed=int(seed),
-            ),
-        )
-        pbar = comfy.utils.ProgressBar(int(steps))
+        config = AVIConfig(**{CONFIG_FIELDS.get(k, k): v for k, v in settings.items()})
+        pbar = comfy.utils.ProgressBar(config.steps)
 
         def progress(step: int, total: int) -> None:
             pbar.update_absolute(step, total)
             # Cancel: raises InterruptProcessingException, which learn_attribute propagates.
             comfy.model_management.throw_exception_if_processing_interrupted()
 
-        hidden = getattr(cls, "hidden", None)
+        graph = cls.hidden  # ComfyUI's hidden inputs (the running prompt), not the widget
         provenance = learn_provenance(
-            getattr(hidden, "prompt", None), getattr(hidden, "unique_id", None)
+            getattr(graph, "prompt", None), getattr(graph, "unique_id", None)
         )
         # Training needs no autograd (svd_core/training.py), so ComfyUI's inference_mode stays.
-        attribute = run_or_explain(
-            LEARN,
-            lambda: learn_attribute(
-                src, tgt, config, progress=progress, name=str(name), **provenance
-            ),
+        attribute = learn_attribute(
+            source.svd, target.svd, config, progress=progress, name=name, **provenance
         )
         image = loss_curve_image(
-            attribute.loss_history, attribute.optimum_loss, attribute.final_loss, title=str(name)
+            attribute.loss_history, attribute.optimum_loss, attribute.final_loss, title=name
         )
         return io.NodeOutput(attribute, image, ui=ui.PreviewImage(image, cls=cls))
 
 
-class ApplySingularEdit(io.ComfyNode):
+class ApplySingularEdit(PackNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -281,32 +258,21 @@ class ApplySingularEdit(io.ComfyNode):
     def execute(
         cls,
         latent_svd: SingularLatent,
-        attribute: object,
+        attribute: Attribute,
         strength: float,
         local: bool = True,
         target: SingularLatent | None = None,
         source_branch: SingularLatent | None = None,
     ) -> io.NodeOutput:
-        value = as_singular(APPLY, latent_svd)
-        attr = as_attribute(APPLY, attribute)
-        tgt = None if target is None else as_singular(APPLY, target, "target").svd
-        branch = (
-            None
-            if source_branch is None
-            else as_singular(APPLY, source_branch, "source_branch").svd
+        edited = apply_attribute(
+            latent_svd.svd,
+            attribute,
+            target=None if target is None else target.svd,
+            strength=strength,
+            source_branch=None if source_branch is None else source_branch.svd,
+            local=local,
         )
-        edited = run_or_explain(
-            APPLY,
-            lambda: apply_attribute(
-                value.svd,
-                attr,
-                target=tgt,
-                strength=float(strength),
-                source_branch=branch,
-                local=local,
-            ),
-        )
-        note = apply_note(attr, tgt is not None)
+        note = apply_note(attribute, target is not None)
         return io.NodeOutput(
-            value.replace_svd(edited), ui=None if note is None else ui.PreviewText(note)
+            latent_svd.replace_svd(edited), ui=None if note is None else ui.PreviewText(note)
         )

@@ -1,23 +1,17 @@
-"""Helpers every core node shares: devices, the error wording, unpacking the sockets.
+"""What every node of the pack shares: devices and the wording of errors.
 
-The checks themselves are svd_core's; `run_or_explain` is the one place that words them
-for the node that called.
+The checks themselves are svd_core's, made once where untrusted input enters; `PackNode` is the
+one place that words them for the node that raised.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+import functools
+from typing import Any
 
 import comfy.model_management
 import torch
-
-from ..svd_core import Attribute
-from ..svd_core.attribute import require_attribute
-from ..svd_core.decomposition import require_svd
-from .types import SingularLatent
-
-T = TypeVar("T")
+from comfy_api.latest import io
 
 
 def compute_device() -> torch.device:
@@ -30,22 +24,25 @@ def latent_device() -> torch.device:
     return comfy.model_management.intermediate_device()
 
 
-def run_or_explain(node: str, fn: Callable[[], T]) -> T:
-    """Run ``fn``; a ValueError (bad input, from svd_core) comes back prefixed with the node's
-    display name so the user knows which box to fix. Cancel and other exceptions pass."""
-    try:
-        return fn()
-    except ValueError as exc:
-        raise ValueError(f"{node}: {exc}") from exc
+class PackNode(io.ComfyNode):
+    """A node of this pack: a ValueError from its ``execute`` (bad input, worded by svd_core)
+    reaches the user prefixed with the node's display name, so they know which box to fix.
+    Cancel and other exceptions pass unchanged."""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        run = cls.__dict__.get("execute")
+        # ComfyUI clones node classes (with their wrapped execute) for every run: wrap once.
+        if run is None or getattr(run.__func__, "explains_errors", False):
+            return
+        func = run.__func__
 
-def as_singular(node: str, value: Any, what: str = "latent_svd") -> SingularLatent:
-    """The SingularLatent on a LATENT_SVD input (a bare LatentSVD is accepted too)."""
-    if isinstance(value, SingularLatent):
-        return value
-    return SingularLatent(svd=run_or_explain(node, lambda: require_svd(value, f"input '{what}'")))
+        @functools.wraps(func)
+        def execute(node: type[io.ComfyNode], *args: Any, **inputs: Any) -> io.NodeOutput:
+            try:
+                return func(node, *args, **inputs)
+            except ValueError as exc:
+                raise ValueError(f"{node.define_schema().display_name}: {exc}") from exc
 
-
-def as_attribute(node: str, value: Any, what: str = "attribute") -> Attribute:
-    """The Attribute on an SVD_ATTRIBUTE input."""
-    return run_or_explain(node, lambda: require_attribute(value, f"input '{what}'"))
+        execute.explains_errors = True  # type: ignore[attr-defined]
+        cls.execute = classmethod(execute)  # type: ignore[method-assign]

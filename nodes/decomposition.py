@@ -6,7 +6,7 @@ import torch
 from comfy_api.latest import io
 
 from ..svd_core import decompose, parse_index_list, recompose, scale_singular_values
-from .common import as_singular, compute_device, latent_device, run_or_explain
+from .common import PackNode, compute_device, latent_device
 from .compat import search_aliases
 from .types import CATEGORY, LatentSVDType, SingularLatent
 
@@ -17,7 +17,7 @@ SCALE = "Scale Singular Values"
 MAX_RANK = 16384
 
 
-class LatentSVDDecompose(io.ComfyNode):
+class LatentSVDDecompose(PackNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -55,15 +55,14 @@ class LatentSVDDecompose(io.ComfyNode):
 
     @classmethod
     def execute(cls, latent: dict, rank: int) -> io.NodeOutput:
+        # The LATENT dictionary enters here: its samples are checked by decompose.
         samples = latent.get("samples") if isinstance(latent, dict) else latent
-        svd = run_or_explain(
-            DECOMPOSE, lambda: decompose(samples, rank=int(rank), device=compute_device())
-        )
+        svd = decompose(samples, rank=rank, device=compute_device())
         extras = {k: v for k, v in latent.items() if k != "samples"}
         return io.NodeOutput(SingularLatent(svd=svd, extras=extras))
 
 
-class LatentRecompose(io.ComfyNode):
+class LatentRecompose(PackNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -92,13 +91,11 @@ class LatentRecompose(io.ComfyNode):
 
     @classmethod
     def execute(cls, latent_svd: SingularLatent) -> io.NodeOutput:
-        value = as_singular(RECOMPOSE, latent_svd)
-        samples = run_or_explain(RECOMPOSE, lambda: recompose(value.svd))
-        samples = samples.to(device=latent_device(), dtype=torch.float32)
-        return io.NodeOutput(value.latent(samples))
+        samples = recompose(latent_svd.svd).to(device=latent_device(), dtype=torch.float32)
+        return io.NodeOutput(latent_svd.latent(samples))
 
 
-class ScaleSingularValues(io.ComfyNode):
+class ScaleSingularValues(PackNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -149,19 +146,8 @@ class ScaleSingularValues(io.ComfyNode):
     def execute(
         cls, latent_svd: SingularLatent, indices: str, channels: str, factor: float
     ) -> io.NodeOutput:
-        value = as_singular(SCALE, latent_svd)
-        svd = value.svd
-
-        def run() -> SingularLatent:
-            idx = parse_index_list(
-                indices,
-                svd.rank,
-                "indices (0-based singular value positions)",
-                empty_means_all=False,
-            )
-            ch = parse_index_list(
-                channels, svd.channels, "channels (0-based)", empty_means_all=True
-            )
-            return value.replace_svd(scale_singular_values(svd, float(factor), idx, ch))
-
-        return io.NodeOutput(run_or_explain(SCALE, run))
+        svd = latent_svd.svd
+        what = "indices (0-based singular value positions)"
+        idx = parse_index_list(indices, svd.rank, what, empty_means_all=False)
+        ch = parse_index_list(channels, svd.channels, "channels (0-based)", empty_means_all=True)
+        return io.NodeOutput(latent_svd.replace_svd(scale_singular_values(svd, factor, idx, ch)))

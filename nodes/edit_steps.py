@@ -8,7 +8,7 @@ from __future__ import annotations
 from comfy_api.latest import io
 
 from ..svd_core import plan_edit_steps
-from .common import run_or_explain
+from .common import PackNode
 from .compat import search_aliases
 from .types import CATEGORY
 
@@ -19,7 +19,7 @@ MAX_STEPS = 10_000
 DEFAULT_DELTA = 2
 
 
-class SingularEditSteps(io.ComfyNode):
+class SingularEditSteps(PackNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -77,7 +77,4 @@ class SingularEditSteps(io.ComfyNode):
 
     @classmethod
     def execute(cls, steps: int, edit_step: int, delta: int) -> io.NodeOutput:
-        plan = run_or_explain(
-            EDIT_STEPS, lambda: plan_edit_steps(int(steps), int(edit_step), int(delta))
-        )
-        return io.NodeOutput(*plan)
+        return io.NodeOutput(*plan_edit_steps(steps, edit_step, delta))

@@ -7,8 +7,8 @@ import os
 import folder_paths
 from comfy_api.latest import io, ui
 
-from ..svd_core import load_attribute, save_attribute
-from .common import as_attribute, run_or_explain
+from ..svd_core import Attribute, load_attribute, save_attribute
+from .common import PackNode
 from .compat import search_aliases
 from .paths import FOLDER, attribute_files, checked_filename, save_directory
 from .provenance import describe_attribute
@@ -18,7 +18,7 @@ SAVE = "Save Singular Value Attribute"
 LOAD = "Load Singular Value Attribute"
 
 
-class SaveSingularAttribute(io.ComfyNode):
+class SaveSingularAttribute(PackNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -58,15 +58,13 @@ class SaveSingularAttribute(io.ComfyNode):
         )
 
     @classmethod
-    def execute(cls, attribute: object, filename: str, overwrite: bool) -> io.NodeOutput:
-        attr = as_attribute(SAVE, attribute)
-        name = run_or_explain(SAVE, lambda: checked_filename(filename))
-        path = os.path.join(save_directory(), name)
-        run_or_explain(SAVE, lambda: save_attribute(attr, path, overwrite=bool(overwrite)))
+    def execute(cls, attribute: Attribute, filename: str, overwrite: bool) -> io.NodeOutput:
+        name = checked_filename(filename)
+        save_attribute(attribute, os.path.join(save_directory(), name), overwrite=overwrite)
         return io.NodeOutput(name, ui=ui.PreviewText(f"saved models/{FOLDER}/{name}"))
 
 
-class LoadSingularAttribute(io.ComfyNode):
+class LoadSingularAttribute(PackNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -114,14 +112,14 @@ class LoadSingularAttribute(io.ComfyNode):
     def validate_inputs(cls, attribute_name: str) -> bool | str:
         # Naming the input here replaces ComfyUI's own dropdown check (0.33 runs one before
         # any node, saying only "Value not in list") with the message that says the fix.
-        return True if _attribute_path(attribute_name) else _missing(attribute_name)
+        return True if _attribute_path(attribute_name) else f"{LOAD}: {_missing(attribute_name)}"
 
     @classmethod
     def execute(cls, attribute_name: str) -> io.NodeOutput:
         path = _attribute_path(attribute_name)
         if path is None:  # removed between validation and the run
             raise ValueError(_missing(attribute_name))
-        attribute = run_or_explain(LOAD, lambda: load_attribute(path))
+        attribute = load_attribute(path)
         text = describe_attribute(attribute)
         return io.NodeOutput(attribute, text, ui=ui.PreviewText(text))
 
@@ -132,6 +130,6 @@ def _attribute_path(attribute_name: str) -> str | None:
 
 def _missing(attribute_name: str) -> str:
     return (
-        f"{LOAD}: {attribute_name!r} is not in models/{FOLDER}; put the file there and "
+        f"{attribute_name!r} is not in models/{FOLDER}; put the file there and "
         "refresh the list (R)."
     )

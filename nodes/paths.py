@@ -41,8 +41,6 @@ def checked_filename(filename: str) -> str:
     Refuses anything that could leave the folder or confuse a file system: path separators,
     "..", absolute paths, drive letters, control and other unusual characters, hidden names.
     """
-    if not isinstance(filename, str):
-        raise ValueError("the filename must be text.")
     name = filename.strip()
     hint = 'use a plain name made of letters, digits, "-", "_", "." and spaces, e.g. "smile".'
     if not name:

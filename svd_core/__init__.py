@@ -9,15 +9,7 @@ from __future__ import annotations
 from .analysis import item_components, item_spectra, rank_one_components, select_matrices
 from .attribute import Attribute, check_attribute
 from .attribute_io import FORMAT, FORMAT_VERSION, load_attribute, save_attribute
-from .avi import (
-    PairSolution,
-    apply_attribute,
-    edit_delta,
-    effective_components,
-    learn_attribute,
-    solve_pair,
-    strength_sweep,
-)
+from .avi import PairSolution, effective_components, learn_attribute, solve_pair
 from .config import AVIConfig
 from .decomposition import (
     LatentSVD,
@@ -25,6 +17,16 @@ from .decomposition import (
     recompose,
     reconstruct,
     scale_singular_values,
+)
+from .edits import (
+    REUSE_EDITS,
+    apply_attribute,
+    branched_edit,
+    choose_edit,
+    edit_delta,
+    independent_edit,
+    reuse_mean_edit,
+    strength_sweep,
 )
 from .errors import AttributeFileError, SVDEditError
 from .locality import branch_mask
@@ -43,8 +45,13 @@ __all__ = [
     "AttributeFileError",
     "LatentSVD",
     "PairSolution",
+    "REUSE_EDITS",
     "apply_attribute",
     "branch_mask",
+    "branched_edit",
+    "choose_edit",
+    "independent_edit",
+    "reuse_mean_edit",
     "edit_delta",
     "effective_components",
     "learn_attribute",

@@ -15,15 +15,11 @@ from .validation import is_integer
 
 
 def _check_count(n: int, svd: LatentSVD) -> None:
-    if not is_integer(n):
-        raise SVDEditError(f"the number of components must be an integer, got {type(n).__name__}.")
-    if n > svd.rank:
+    if not 1 <= n <= svd.rank:
+        what = f"is more than the {svd.rank} components this decomposition keeps"
         raise SVDEditError(
-            f"count {n} is more than the {svd.rank} components this decomposition keeps: "
-            f"use 1..{svd.rank}."
+            f"count {n} {what if n > 1 else 'shows no component'}: use 1..{svd.rank}."
         )
-    if n < 1:
-        raise SVDEditError(f"count {n} shows no component: use 1..{svd.rank}.")
 
 
 def _outer(u: torch.Tensor, s: torch.Tensor, vh: torch.Tensor, weighted: bool) -> torch.Tensor:

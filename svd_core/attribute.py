@@ -1,14 +1,21 @@
-"""The learned attribute: a small, shareable artefact (predictor + configuration + provenance)."""
+"""The learned attribute: a small, shareable artefact (predictor + configuration + provenance).
+
+Building one checks only its tensors' shapes and dtypes (cheap); the attribute loader checks a
+file's fields and values once (:func:`check_fields`, :func:`check_attribute`).
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
 from .config import AVIConfig
 from .errors import SVDEditError
-from .predictor import PREDICTOR_KEYS, predictor_shapes
+from .predictor import predictor_shapes
 from .validation import is_finite_number, is_integer
 
 #: Recorded ways of making the training pairs ("" = not recorded, as in version-1 files;
@@ -29,7 +36,7 @@ class Attribute:
             ``min(H, W)``); the predictor's input/output sizes depend on them.
         predictor: the MLP's tensors (float32, CPU), keys :data:`PREDICTOR_KEYS`.
         target_U: ``[C, H, kt]`` (video: ``[C, T, H, kt]``) float32: left singular vectors of
-            the first training pair's target, for applying without a target.
+            the first training pair's target (a record of the training; no edit uses it).
         target_S: ``[C, kt]`` (video: ``[C, T, kt]``) float32.
         target_Vh: ``[C, kt, W]`` (video: ``[C, T, kt, W]``) float32.
         loss_history: ``[steps]`` float32, the training loss before each Adam step.
@@ -79,88 +86,83 @@ class Attribute:
     pair_mode: str = ""
 
     def __post_init__(self) -> None:
-        check_attribute(self)
+        for what, (tensor, shape) in _expected_tensors(self).items():
+            if tensor.dtype != torch.float32 or tuple(tensor.shape) != shape:
+                raise SVDEditError(
+                    f"{what} must be float32 of shape {list(shape)}, got {tensor.dtype} "
+                    f"{list(tensor.shape)}."
+                )
 
 
-def _int(value: object, what: str, lo: int, hi: int | None = None) -> int:
-    if not is_integer(value):
-        raise SVDEditError(f"{what} must be an integer, got {value!r}.")
-    if value < lo or (hi is not None and value > hi):
-        raise SVDEditError(f"{what} out of range: {value}.")
+def _expected_tensors(a: Attribute) -> dict[str, tuple[torch.Tensor, tuple[int, ...]]]:
+    """Every tensor of ``a`` with the shape its sizes call for."""
+    lead = (a.channels,) if a.frames is None else (a.channels, a.frames)
+    shapes = predictor_shapes(a.ks, a.kt, a.channels, a.config.hidden)
+    out = {f"predictor tensor {k!r}": (a.predictor[k], shape) for k, shape in shapes.items()}
+    out["target_U"] = (a.target_U, (*lead, a.height, a.kt))
+    out["target_S"] = (a.target_S, (*lead, a.kt))
+    out["target_Vh"] = (a.target_Vh, (*lead, a.kt, a.width))
+    out["loss_history"] = (a.loss_history, (a.config.steps,))
+    if a.mean_edit is not None:
+        out["mean_edit"] = (a.mean_edit, (*lead, a.height, a.width))
+    return out
+
+
+def check_pair_mode(mode: object) -> None:
+    """``mode`` is one of :data:`PAIR_MODES`."""
+    if mode not in PAIR_MODES:
+        raise SVDEditError(f"pair_mode must be one of {list(PAIR_MODES)}, got {mode!r}.")
+
+
+def _int(value: object, what: str, lo: int, hi: int) -> int:
+    if not is_integer(value) or not lo <= value <= hi:
+        raise SVDEditError(f"{what} must be an integer in {lo}..{hi}, got {value!r}.")
     return value
 
 
-def _float(value: object, what: str) -> float:
-    if not is_finite_number(value):
-        raise SVDEditError(f"{what} must be a finite number, got {value!r}.")
-    return float(value)
-
-
-def _tensor(t: object, what: str, shape: tuple[int, ...]) -> None:
-    if not isinstance(t, torch.Tensor):
-        raise SVDEditError(f"{what} must be a tensor, got {type(t).__name__}.")
-    if t.dtype != torch.float32:
-        raise SVDEditError(f"{what} must be float32, got {t.dtype}.")
-    if tuple(t.shape) != shape:
-        raise SVDEditError(f"{what} must have shape {list(shape)}, got {list(t.shape)}.")
-    if not bool(torch.isfinite(t).all()):
-        raise SVDEditError(f"{what} contains NaN or Inf.")
-
-
-def require_attribute(value: object, what: str = "attribute") -> Attribute:
-    """``value`` if it is an :class:`Attribute`, else SVDEditError saying where one comes from."""
-    if not isinstance(value, Attribute):
-        raise SVDEditError(
-            f"{what} is not a singular value attribute (got {type(value).__name__}); connect "
-            "'Learn Attribute from Pair' or 'Load Singular Value Attribute'."
-        )
-    return value
-
-
-def check_attribute(a: Attribute) -> None:
-    """Validate every field of ``a`` (types, ranges, tensor shapes/dtypes, finiteness).
+def check_fields(fields: Mapping[str, Any], config: AVIConfig) -> None:
+    """The scalar fields of an attribute (a file's JSON): types, ranges, ``ks``/``kt``.
 
     Raises:
         SVDEditError: naming the first bad field.
     """
-    if not isinstance(a.name, str):
-        raise SVDEditError(f"attribute name must be a string, got {type(a.name).__name__}.")
-    if not isinstance(a.config, AVIConfig):
-        raise SVDEditError("attribute config must be an AVIConfig.")
-    c = _int(a.channels, "channels", 1, 4096)
-    h = _int(a.height, "height", 1, 1 << 16)
-    w = _int(a.width, "width", 1, 1 << 16)
+    h = _int(fields["height"], "height", 1, 1 << 16)
+    w = _int(fields["width"], "width", 1, 1 << 16)
+    _int(fields["channels"], "channels", 1, 4096)
+    _int(fields["num_pairs"], "num_pairs", 1, 1 << 31)
+    if fields["frames"] is not None:
+        _int(fields["frames"], "frames", 1, 1 << 16)
+    for name in ("step", "delta"):
+        if fields[name] is not None:
+            _int(fields[name], name, -(1 << 31), 1 << 31)
     r = min(h, w)
-    ks = _int(a.ks, "ks", 1, r)
-    kt = _int(a.kt, "kt", 1, r)
-    if ks != min(a.config.ks, r) or kt != min(a.config.kt, r):
+    ks, kt = _int(fields["ks"], "ks", 1, r), _int(fields["kt"], "kt", 1, r)
+    if ks != min(config.ks, r) or kt != min(config.kt, r):
         raise SVDEditError(
-            f"ks/kt ({ks}, {kt}) do not match the configuration ({a.config.ks}, {a.config.kt}) "
+            f"ks/kt ({ks}, {kt}) do not match the configuration ({config.ks}, {config.kt}) "
             f"clipped to min(H, W) = {r}."
         )
-    _int(a.num_pairs, "num_pairs", 1)
-    frames = None if a.frames is None else _int(a.frames, "frames", 1, 1 << 16)
-    for name in ("source_prompt", "target_prompt"):
-        if not isinstance(getattr(a, name), str):
-            raise SVDEditError(f"{name} must be a string.")
-    for name in ("step", "delta"):
-        v = getattr(a, name)
-        if v is not None:
-            _int(v, name, -(1 << 31), 1 << 31)
-    _float(a.final_loss, "final_loss")
-    _float(a.optimum_loss, "optimum_loss")
+    for name in ("name", "source_prompt", "target_prompt"):
+        if not isinstance(fields[name], str):
+            raise SVDEditError(f"{name} must be a string, got {fields[name]!r}.")
+    for name in ("final_loss", "optimum_loss"):
+        if not is_finite_number(fields[name]):
+            raise SVDEditError(f"{name} must be a finite number, got {fields[name]!r}.")
+    check_pair_mode(fields.get("pair_mode", ""))
 
-    if not isinstance(a.predictor, dict) or set(a.predictor) != set(PREDICTOR_KEYS):
-        got = sorted(a.predictor) if isinstance(a.predictor, dict) else type(a.predictor).__name__
-        raise SVDEditError(f"predictor tensors must be {list(PREDICTOR_KEYS)}, got {got}.")
-    for key, shape in predictor_shapes(ks, kt, c, a.config.hidden).items():
-        _tensor(a.predictor[key], f"predictor tensor {key!r}", shape)
-    lead = (c,) if frames is None else (c, frames)
-    _tensor(a.target_U, "target_U", (*lead, h, kt))
-    _tensor(a.target_S, "target_S", (*lead, kt))
-    _tensor(a.target_Vh, "target_Vh", (*lead, kt, w))
-    _tensor(a.loss_history, "loss_history", (a.config.steps,))
-    if a.mean_edit is not None:
-        _tensor(a.mean_edit, "mean_edit", (*lead, h, w))
-    if a.pair_mode not in PAIR_MODES:
-        raise SVDEditError(f"pair_mode must be one of {list(PAIR_MODES)}, got {a.pair_mode!r}.")
+
+def check_attribute(a: Attribute) -> None:
+    """Everything :func:`check_fields` and :func:`check_finite` check.
+
+    Raises:
+        SVDEditError: naming the first bad field or tensor.
+    """
+    check_fields({f.name: getattr(a, f.name) for f in dataclasses.fields(a)}, a.config)
+    check_finite(a)
+
+
+def check_finite(a: Attribute) -> None:
+    """Every tensor of ``a`` is finite (a scan of all their values)."""
+    for what, (tensor, _) in _expected_tensors(a).items():
+        if not bool(torch.isfinite(tensor).all()):
+            raise SVDEditError(f"{what} contains NaN or Inf.")

@@ -30,7 +30,7 @@ from typing import Any
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from .attribute import Attribute, require_attribute
+from .attribute import Attribute, check_fields, check_finite
 from .config import AVIConfig
 from .errors import AttributeFileError, SVDEditError
 from .predictor import PREDICTOR_KEYS
@@ -103,7 +103,6 @@ def save_attribute(
     error (disk full, read-only folder) comes back as :class:`AttributeFileError`; an
     existing file without ``overwrite`` as :class:`SVDEditError` (it is left unchanged).
     """
-    require_attribute(attribute)
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     if not overwrite and os.path.exists(path):
@@ -290,19 +289,19 @@ def _load(path: str) -> Attribute:
     mode = info.get("pair_mode")
     if isinstance(mode, str) and version < PAIR_MODE_SINCE.get(mode, 0):
         raise AttributeFileError(f"a version-{version} file cannot record pair_mode {mode!r}.")
-    try:
-        return Attribute(
-            config=config,
-            predictor={k: tensors[f"predictor.{k}"] for k in PREDICTOR_KEYS},
-            target_U=tensors["target.U"],
-            target_S=tensors["target.S"],
-            target_Vh=tensors["target.Vh"],
-            loss_history=tensors["loss_history"],
-            mean_edit=tensors.get("mean_edit"),
-            **info,
-        )
-    except TypeError as exc:  # a field of the wrong JSON type hit a constructor
-        raise AttributeFileError(f"metadata 'attribute' is malformed ({exc}).") from exc
+    check_fields(info, config)
+    attribute = Attribute(
+        config=config,
+        predictor={k: tensors[f"predictor.{k}"] for k in PREDICTOR_KEYS},
+        target_U=tensors["target.U"],
+        target_S=tensors["target.S"],
+        target_Vh=tensors["target.Vh"],
+        loss_history=tensors["loss_history"],
+        mean_edit=tensors.get("mean_edit"),
+        **info,
+    )
+    check_finite(attribute)
+    return attribute
 
 
 def load_attribute(path: str | os.PathLike[str]) -> Attribute:
@@ -317,9 +316,7 @@ def load_attribute(path: str | os.PathLike[str]) -> Attribute:
     shown = os.fspath(path) if isinstance(path, (str, os.PathLike)) else repr(path)
     try:
         return _load(os.fspath(path))
-    except AttributeFileError as exc:
-        raise AttributeFileError(f"cannot load attribute file {shown!r}: {exc}") from exc
-    except SVDEditError as exc:
+    except SVDEditError as exc:  # AttributeFileError included
         raise AttributeFileError(f"cannot load attribute file {shown!r}: {exc}") from exc
     except Exception as exc:  # any parser/OS failure becomes one clear error type
         raise AttributeFileError(

@@ -46,20 +46,17 @@ class AVIConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        # Built from widgets (already in range) and from attribute files (untrusted).
         def integer(name: str, lo: int, hi: int) -> None:
             v = getattr(self, name)
-            if not is_integer(v):
-                raise SVDEditError(f"AVIConfig.{name} must be an integer, got {v!r}.")
-            if not lo <= v <= hi:
-                raise SVDEditError(f"AVIConfig.{name} must be between {lo} and {hi}, got {v}.")
+            if not is_integer(v) or not lo <= v <= hi:
+                raise SVDEditError(f"AVIConfig.{name} must be an integer in {lo}..{hi}, got {v!r}.")
 
         def real(name: str, positive: bool) -> None:
             v = getattr(self, name)
-            if not is_finite_number(v):
-                raise SVDEditError(f"AVIConfig.{name} must be a finite number, got {v!r}.")
-            if v < 0 or (positive and v == 0):
+            if not is_finite_number(v) or v < 0 or (positive and v == 0):
                 need = "> 0" if positive else ">= 0"
-                raise SVDEditError(f"AVIConfig.{name} must be {need}, got {v}.")
+                raise SVDEditError(f"AVIConfig.{name} must be a finite number {need}, got {v!r}.")
             object.__setattr__(self, name, float(v))
 
         integer("ks", 1, MAX_COMPONENTS)

@@ -41,19 +41,18 @@ class LatentSVD:
     def __post_init__(self) -> None:
         shape = tuple(int(d) for d in self.shape)
         object.__setattr__(self, "shape", shape)
-        if len(shape) not in (4, 5):
-            raise SVDEditError(f"LatentSVD.shape must be 4-D or 5-D, got {shape}.")
         lead, h, w = shape[:-2], shape[-2], shape[-1]
         r = self.S.shape[-1] if self.S.ndim >= 1 else -1
         ok = (
-            tuple(self.U.shape) == (*lead, h, r)
+            len(shape) in (4, 5)
+            and tuple(self.U.shape) == (*lead, h, r)
             and tuple(self.S.shape) == (*lead, r)
             and tuple(self.Vh.shape) == (*lead, r, w)
             and 1 <= r <= min(h, w)
         )
         if not ok:
             raise SVDEditError(
-                "LatentSVD factors do not match its shape "
+                "LatentSVD factors do not match its shape (4-D or 5-D) "
                 f"{shape}: U {tuple(self.U.shape)}, S {tuple(self.S.shape)}, "
                 f"Vh {tuple(self.Vh.shape)}."
             )
@@ -115,7 +114,8 @@ class LatentSVD:
 
 
 def require_svd(value: object, what: str = "latent_svd") -> LatentSVD:
-    """``value`` if it is a :class:`LatentSVD`, else SVDEditError saying where one comes from."""
+    """``value`` if it is a :class:`LatentSVD`, else SVDEditError saying where one comes from
+    (for a library caller; functions past the entry point trust the type)."""
     if not isinstance(value, LatentSVD):
         raise SVDEditError(
             f"{what} is not a singular value decomposition (a LatentSVD; got "
@@ -136,13 +136,9 @@ def check_batch_index(index: int, batch: int) -> None:
 
 def _check_rank(rank: int | None, h: int, w: int) -> int:
     r_full = min(h, w)
-    if rank is None:
+    if not rank:  # None or 0: the full decomposition
         return r_full
-    if not is_integer(rank):
-        raise SVDEditError(f"rank must be an integer or None, got {type(rank).__name__}.")
-    if rank == 0:
-        return r_full
-    if rank < 0 or rank > r_full:
+    if not 0 < rank <= r_full:
         raise SVDEditError(
             f"rank {rank} is not possible for {h}x{w} matrices: use 1..{r_full} "
             "(or 0 / None for the full decomposition)."

@@ -1,5 +1,5 @@
 """The list widgets' text: index lists such as "0,1,2", "0-3" or "0, 4-6", and the strength
-sweep's numbers. Checked like every other input at the svd_core boundary."""
+sweep's numbers: widget text, checked here where it enters."""
 
 from __future__ import annotations
 
@@ -25,8 +25,6 @@ def parse_index_list(text: str, limit: int, what: str, empty_means_all: bool) ->
     spaces. An empty text (or "all") gives every index when ``empty_means_all``, else an error.
     Raises SVDEditError naming the bad entry and the valid range.
     """
-    if not isinstance(text, str):
-        raise SVDEditError(f'{what} must be text such as "0,1,2" or "0-3".')
     # Normalise "a - b" to "a-b" before splitting on spaces.
     tokens = split_entries(re.sub(r"\s*-\s*", "-", text))
     if not tokens or (len(tokens) == 1 and tokens[0].lower() == "all"):

@@ -6,7 +6,6 @@ import torch
 
 from .decomposition import LatentSVD
 from .errors import SVDEditError
-from .validation import is_integer
 
 
 def subspace_basis(svd: LatentSVD, k: int, side: str = "left") -> torch.Tensor:
@@ -30,10 +29,6 @@ def subspace_distance(a: LatentSVD, b: LatentSVD, k: int, side: str = "left") ->
     Returns:
         ``[B, C]`` (or ``[B, C, T]``) float32 on ``a``'s device.
     """
-    if not is_integer(k):
-        raise SVDEditError(f"k must be an integer, got {type(k).__name__}.")
-    if side not in ("left", "right"):
-        raise SVDEditError(f"side must be 'left' or 'right', got {side!r}.")
     if a.shape[1:] != b.shape[1:] or b.batch not in (1, a.batch):
         raise SVDEditError(
             f"cannot compare subspaces of latents with shapes {a.shape} and {b.shape}: "

@@ -1,7 +1,8 @@
-"""Input checks shared by the decomposition, the AVI code, the list widgets and the nodes.
+"""Input checks where untrusted input enters: latent tensors (:func:`svd_core.decompose`),
+numbers and index lists a caller types.
 
-Every node input is checked once, here or in the svd_core function it reaches; the node layer
-only prefixes the node's display name (``nodes/common.py``, ``run_or_explain``).
+Every input is checked once, where it enters; the node layer only prefixes the node's display
+name (``nodes/common.py``, ``PackNode``).
 """
 
 from __future__ import annotations
@@ -83,21 +84,16 @@ def is_finite_number(value: object) -> TypeGuard[int | float]:
 
 def check_finite_number(value: object, what: str) -> float:
     """Return ``value`` as a float, raising SVDEditError if it is not a finite real number."""
-    if not is_number(value):
-        raise SVDEditError(f"{what} must be a number, got {type(value).__name__}.")
-    f = float(value)
-    if not math.isfinite(f):
-        raise SVDEditError(f"{what} is not finite ({value!r}): use an ordinary number.")
-    return f
+    if not is_finite_number(value):
+        raise SVDEditError(
+            f"{what} is not finite or not a number ({value!r}): use an ordinary number."
+        )
+    return float(value)
 
 
 def check_indices(values: Sequence[int], limit: int, what: str) -> list[int]:
     """``values`` sorted without repeats, each an integer in ``0..limit-1``, or SVDEditError."""
-    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
-        raise SVDEditError(f"{what} must be a list of integers, got {type(values).__name__}.")
     for v in values:
-        if not is_integer(v):
-            raise SVDEditError(f"{what} must contain integers, got {v!r}.")
-        if not 0 <= v < limit:
-            raise SVDEditError(f"{what}: {v} is out of range; valid values are 0..{limit - 1}.")
+        if not is_integer(v) or not 0 <= v < limit:
+            raise SVDEditError(f"{what}: {v!r} is out of range; valid values are 0..{limit - 1}.")
     return sorted(set(values))

@@ -100,9 +100,9 @@ def learn(pairs: Pairs, config: svd_core.AVIConfig, edit: Edit, k: int, delta: i
     )
 
 
-def apply(attribute, pairs: Pairs, strength: float, own_target: bool = True) -> torch.Tensor:
-    """Edited latents at step k. [B, 4, L, L]. own_target=False uses the stored target."""
-    target = svd_core.decompose(pairs.z) if own_target else None
+def apply(attribute, pairs: Pairs, strength: float) -> torch.Tensor:
+    """Edited latents at step k, each with its own target. [B, 4, L, L]."""
+    target = svd_core.decompose(pairs.z)
     out = svd_core.apply_attribute(
         svd_core.decompose(pairs.x), attribute, target=target, strength=strength
     )

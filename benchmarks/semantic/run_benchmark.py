@@ -97,10 +97,8 @@ class EditRun:
         src, tgt, seeds = self.edit.source_tokens, self.edit.target_tokens, self.seeds
         cfg = self.config
 
-        def avi(a: float, name: str = "base", c: svd_core.AVIConfig = cfg, own: bool = True):
-            return lambda: finish(
-                w, src, seeds, k, apply(self.attribute(name, c), self.test, a, own_target=own)
-            )
+        def avi(a: float, name: str = "base", c: svd_core.AVIConfig = cfg):
+            return lambda: finish(w, src, seeds, k, apply(self.attribute(name, c), self.test, a))
 
         makers = {
             "source prompt (no edit)": lambda: self.source_images,
@@ -113,7 +111,6 @@ class EditRun:
             )
         for a in STRENGTHS:
             makers[f"AVI strength {a:g}"] = avi(a)
-        makers["AVI strength 1, stored target"] = avi(1.0, own=False)
         ablations = {
             "AVI without L1 (target)": replace(cfg, w_target=0.0),
             "AVI without L2 (source)": replace(cfg, w_source=0.0),

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import torch
 from comfy_api.latest import io
 
 from ...svd_core import item_components, parse_index_list
-from ..common import as_singular, run_or_explain
+from ..common import PackNode
 from ..compat import search_aliases
-from ..types import LatentSVDType
+from ..types import LatentSVDType, SingularLatent
 from .common import CATEGORY, item_inputs, size_inputs, with_preview
 from .figures import components_figure, render
 
 NODE = "Singular Components Preview"
 
 
-class SingularComponentsPreview(io.ComfyNode):
+class SingularComponentsPreview(PackNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -73,7 +72,7 @@ class SingularComponentsPreview(io.ComfyNode):
     @classmethod
     def execute(
         cls,
-        latent_svd: object,
+        latent_svd: SingularLatent,
         count: int,
         channels: str,
         weighted: bool,
@@ -83,21 +82,10 @@ class SingularComponentsPreview(io.ComfyNode):
         height: int,
         title: str,
     ) -> io.NodeOutput:
-        svd = as_singular(NODE, latent_svd).svd
-
-        def draw() -> torch.Tensor:
-            chosen = parse_index_list(channels, svd.channels, "channels", empty_means_all=True)
-            comps, values = item_components(svd, count, batch_index, frame, weighted)
-            fig = components_figure(
-                comps[chosen].detach().cpu(),
-                values[chosen].detach().cpu(),
-                chosen,
-                width,
-                height,
-                title,
-                weighted,
-            )
-            return render(fig, width, height)
-
-        image = run_or_explain(NODE, draw)
+        svd = latent_svd.svd
+        chosen = parse_index_list(channels, svd.channels, "channels", empty_means_all=True)
+        comps, values = item_components(svd, count, batch_index, frame, weighted)
+        comps, values = comps[chosen].detach().cpu(), values[chosen].detach().cpu()
+        fig = components_figure(comps, values, chosen, width, height, title, weighted)
+        image = render(fig, width, height)
         return with_preview(cls, image, image)

@@ -8,9 +8,9 @@ import torch
 from comfy_api.latest import io
 
 from ...svd_core import subspace_distance
-from ..common import as_singular, run_or_explain
+from ..common import PackNode
 from ..compat import search_aliases
-from ..types import LatentSVDType
+from ..types import LatentSVDType, SingularLatent
 from .common import CATEGORY, size_inputs, with_preview
 from .figures import distance_figure, render
 
@@ -34,7 +34,7 @@ def describe(rows: torch.Tensor, k: int) -> str:
     return "\n".join(lines)
 
 
-class LatentSubspaceDistance(io.ComfyNode):
+class LatentSubspaceDistance(PackNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -103,23 +103,17 @@ class LatentSubspaceDistance(io.ComfyNode):
     @classmethod
     def execute(
         cls,
-        latent_svd_a: object,
-        latent_svd_b: object,
+        latent_svd_a: SingularLatent,
+        latent_svd_b: SingularLatent,
         k: int,
         side: str,
         width: int,
         height: int,
         title: str,
     ) -> io.NodeOutput:
-        a = as_singular(NODE, latent_svd_a, "latent_svd_a").svd
-        b = as_singular(NODE, latent_svd_b, "latent_svd_b").svd
-
-        def measure() -> tuple[float, torch.Tensor, str]:
-            # Clipped like the method's k_source/k_target, so one workflow fits every size.
-            used = min(int(k), a.rank, b.rank)
-            rows = per_channel_rows(subspace_distance(a, b, used, side).detach().cpu())
-            fig = distance_figure(rows, used, width, height, title)
-            return float(rows.mean()), render(fig, width, height), describe(rows, used)
-
-        mean, image, text = run_or_explain(NODE, measure)
-        return with_preview(cls, image, mean, image, text)
+        a, b = latent_svd_a.svd, latent_svd_b.svd
+        # Clipped like the method's k_source/k_target, so one workflow fits every size.
+        used = min(k, a.rank, b.rank)
+        rows = per_channel_rows(subspace_distance(a, b, used, side).detach().cpu())
+        image = render(distance_figure(rows, used, width, height, title), width, height)
+        return with_preview(cls, image, float(rows.mean()), image, describe(rows, used))

@@ -205,10 +205,6 @@ def spectrum_figure(
     numbers back from `fig.axes[c].lines[j]`. channel_numbers: the latent channel of each
     row (panel titles), default 0..C-1.
     """
-    if not 1 <= len(spectra) <= len(_SERIES_STYLES):
-        raise ValueError(f"spectrum_figure plots 1 or 2 spectra, got {len(spectra)}")
-    if len(labels) != len(spectra):
-        raise ValueError("spectrum_figure needs one label per spectrum")
     channels = int(spectra[0].shape[0])
     if any(s.ndim != 2 or int(s.shape[0]) != channels for s in spectra):
         raise ValueError(
@@ -221,8 +217,6 @@ def spectrum_figure(
             "channels with the 'channels' input, e.g. '0-15'."
         )
     numbers = list(range(channels)) if channel_numbers is None else list(channel_numbers)
-    if len(numbers) != channels:
-        raise ValueError("spectrum_figure needs one channel number per row")
     with figure_style():
         fig = new_figure(width, height, constrained=False)
         rows, cols = _grid(channels)
@@ -280,11 +274,7 @@ def components_figure(
     ``fig.axes[0].images[row * n + i]`` holds the tile's array, ``fig.axes[0].texts`` the
     tile titles ("i=..  s=..", row by row) and the channel labels.
     """
-    if components.ndim != 4 or singular_values.shape != components.shape[:2]:
-        raise ValueError("components_figure expects components [C, n, H, W] and values [C, n]")
     rows, n = int(components.shape[0]), int(components.shape[1])
-    if len(channels) != rows:
-        raise ValueError("components_figure needs one channel number per row")
     if rows * n > MAX_TILES:
         raise ValueError(
             f"{rows} channels x {n} components = {rows * n} heat maps do not fit one figure "
@@ -352,8 +342,6 @@ def distance_figure(
     of channel c is the mean over rows; with more than one row the single values are drawn as
     points on top. `fig.axes[0].patches` are the bars.
     """
-    if distances.ndim != 2:
-        raise ValueError("distance_figure expects distances [B, C]")
     data = distances.detach().to("cpu", torch.float64).numpy()
     channels = data.shape[1]
     x = np.arange(channels)

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import torch
 from comfy_api.latest import io
 
 from ...svd_core import item_spectra, parse_index_list
-from ..common import as_singular, run_or_explain
+from ..common import PackNode
 from ..compat import search_aliases
-from ..types import LatentSVDType
+from ..types import LatentSVDType, SingularLatent
 from .common import CATEGORY, item_inputs, size_inputs, with_preview
 from .figures import render, spectrum_figure
 
 NODE = "Latent Singular Value Spectrum"
 
 
-class LatentSingularSpectrum(io.ComfyNode):
+class LatentSingularSpectrum(PackNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -83,7 +82,7 @@ class LatentSingularSpectrum(io.ComfyNode):
     @classmethod
     def execute(
         cls,
-        latent_svd: object,
+        latent_svd: SingularLatent,
         label: str,
         max_index: int,
         channels: str,
@@ -93,26 +92,18 @@ class LatentSingularSpectrum(io.ComfyNode):
         height: int,
         title: str,
         second_label: str,
-        second_latent_svd: object | None = None,
+        second_latent_svd: SingularLatent | None = None,
     ) -> io.NodeOutput:
-        first = as_singular(NODE, latent_svd).svd
+        first = latent_svd.svd
         pairs = [(first, label or "first")]
         if second_latent_svd is not None:
-            second = as_singular(NODE, second_latent_svd, "second_latent_svd").svd
-            pairs.append((second, second_label or "second"))
-
-        def draw() -> torch.Tensor:
-            chosen = parse_index_list(channels, first.channels, "channels", empty_means_all=True)
-            spectra = item_spectra([s for s, _ in pairs], batch_index, frame, max_index)
-            spectra = [s[chosen].detach().cpu() for s in spectra]
-            where = f"batch item {batch_index}"
-            if first.frames is not None:
-                where += f", frame {frame}"
-            heading = title or f"Singular value spectrum per channel ({where})"
-            fig = spectrum_figure(
-                spectra, [n for _, n in pairs], width, height, heading, channel_numbers=chosen
-            )
-            return render(fig, width, height)
-
-        image = run_or_explain(NODE, draw)
+            pairs.append((second_latent_svd.svd, second_label or "second"))
+        chosen = parse_index_list(channels, first.channels, "channels", empty_means_all=True)
+        spectra = item_spectra([s for s, _ in pairs], batch_index, frame, max_index)
+        spectra = [s[chosen].detach().cpu() for s in spectra]
+        where = f"batch item {batch_index}" + (f", frame {frame}" if first.frames else "")
+        heading = title or f"Singular value spectrum per channel ({where})"
+        names = [n for _, n in pairs]
+        fig = spectrum_figure(spectra, names, width, height, heading, channel_numbers=chosen)
+        image = render(fig, width, height)
         return with_preview(cls, image, image)

@@ -7,8 +7,8 @@ from typing import Any
 import torch
 from comfy_api.latest import io
 
-from ...svd_core import parse_strengths, strength_sweep
-from ..common import as_attribute, as_singular, latent_device, run_or_explain
+from ...svd_core import Attribute, parse_strengths, strength_sweep
+from ..common import PackNode, latent_device
 from ..compat import search_aliases
 from ..types import AttributeType, LatentSVDType, SingularLatent
 from .common import CATEGORY
@@ -38,7 +38,7 @@ def sweep_latent(value: SingularLatent, samples: torch.Tensor, count: int) -> di
     return out
 
 
-class AttributeStrengthSweep(io.ComfyNode):
+class AttributeStrengthSweep(PackNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -105,28 +105,18 @@ class AttributeStrengthSweep(io.ComfyNode):
     @classmethod
     def execute(
         cls,
-        latent_svd: object,
-        attribute: object,
+        latent_svd: SingularLatent,
+        attribute: Attribute,
         strengths: str,
         local: bool = True,
-        target_latent_svd: object | None = None,
-        source_branch: object | None = None,
+        target_latent_svd: SingularLatent | None = None,
+        source_branch: SingularLatent | None = None,
     ) -> io.NodeOutput:
-        value = as_singular(NODE, latent_svd)
-        attr = as_attribute(NODE, attribute)
-        target = (
-            None
-            if target_latent_svd is None
-            else as_singular(NODE, target_latent_svd, "target_latent_svd").svd
-        )
-        branch = (
-            None if source_branch is None else as_singular(NODE, source_branch, "source_branch").svd
-        )
-        values = run_or_explain(NODE, lambda: parse_strengths(strengths))
+        target = None if target_latent_svd is None else target_latent_svd.svd
+        branch = None if source_branch is None else source_branch.svd
+        values = parse_strengths(strengths)
         # One edit for every strength (the edit is linear in it); each result is in the
         # source dtype first: the same rounding as Apply + Recompose.
-        edits = run_or_explain(
-            NODE, lambda: strength_sweep(value.svd, attr, values, target, branch, local)
-        )
+        edits = strength_sweep(latent_svd.svd, attribute, values, target, branch, local)
         samples = interleave([e.to(latent_device(), torch.float32) for e in edits])
-        return io.NodeOutput(sweep_latent(value, samples, len(values)), len(values))
+        return io.NodeOutput(sweep_latent(latent_svd, samples, len(values)), len(values))

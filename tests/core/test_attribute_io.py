@@ -252,17 +252,29 @@ def test_newer_format_version(saved):
 FIXTURES = Path(__file__).with_name("fixtures")
 
 
-def test_a_version_1_file_still_loads_and_edits_as_before():
+def test_a_version_1_file_still_loads_and_edits_with_a_target():
     """A file written by format version 1 (committed) loads, has no mean edit, and edits a
-    latent without a target exactly as version 1 did (stored target)."""
+    latent with a target."""
     att = load_attribute(FIXTURES / "attribute_format_v1.safetensors")
     assert att.mean_edit is None and att.pair_mode == ""
     assert (att.name, att.ks, att.kt, att.step, att.delta) == ("smile", 3, 2, 6, 3)
     ref = load_file(str(FIXTURES / "attribute_format_v1_expected.safetensors"))
-    out = recompose(apply_attribute(decompose(ref["x"]), att, None, 1.0))
-    assert torch.allclose(out, ref["stored_target_edit"], atol=1e-5)
+    x = decompose(ref["x"])
+    out = recompose(apply_attribute(x, att, x, 1.0))
+    assert out.shape == ref["x"].shape and torch.isfinite(out).all()
     with pytest.raises(SVDEditError, match="no mean edit"):
-        apply_attribute(decompose(ref["x"]), att, reuse="mean_edit")
+        apply_attribute(x, att, reuse="mean_edit")
+
+
+def test_a_version_1_file_without_a_target_says_it_needs_one():
+    """The stored-target mode is gone: without a mean edit the file needs a target, in words."""
+    att = load_attribute(FIXTURES / "attribute_format_v1.safetensors")
+    x = decompose(load_file(str(FIXTURES / "attribute_format_v1_expected.safetensors"))["x"])
+    with pytest.raises(SVDEditError) as err:
+        apply_attribute(x, att)
+    message = str(err.value)
+    assert "format version 1" in message and "needs a target" in message
+    assert "connect a target latent" in message
 
 
 def test_mean_edit_and_pair_mode_round_trip(attribute, saved):

@@ -186,17 +186,6 @@ def test_batch_one_target_broadcasts(gen):
 # --- modes, video, callbacks, errors -------------------------------------------------------
 
 
-def test_stored_target_mode_equals_passing_the_training_target(gen):
-    x, z = pair_random(gen, (2, 4, 16, 16))
-    sx, sz = decompose(x), decompose(z)
-    att = learn_attribute(sx, sz, AVIConfig(steps=30))
-    assert att.target_U.shape == (4, 16, att.kt) and att.target_S.shape == (4, att.kt)
-    # The stored target is the first pair's target.
-    with_target = recompose(apply_attribute(sx, att, sz.select_batch(0), 1.0))
-    stored = recompose(apply_attribute(sx, att, None, 1.0, reuse="stored_target"))
-    assert rel(stored, with_target) < 1e-5
-
-
 def test_mean_edit_is_the_average_learned_edit_and_the_default_without_target(gen):
     x, z = pair_random(gen, (3, 4, 16, 12))
     sx, sz = decompose(x), decompose(z)
@@ -379,13 +368,13 @@ def test_shape_errors(gen):
         apply_attribute(decompose(torch.randn(1, 16, 16, 16, generator=gen)), att)
     other = decompose(torch.randn(1, 4, 24, 24, generator=gen))
     with pytest.raises(SVDEditError, match="16x16"):
-        apply_attribute(other, att)  # stored-target mode needs the same H, W
+        apply_attribute(other, att)  # the mean edit needs the same H, W
     # With its own target, another size works.
     tgt = decompose(torch.randn(1, 4, 24, 24, generator=gen))
     assert apply_attribute(other, att, tgt).shape == (1, 4, 24, 24)
     with pytest.raises(SVDEditError, match="rank"):
         low = decompose(torch.randn(1, 4, 16, 16, generator=gen), rank=4)
-        apply_attribute(low, att, reuse="stored_target")
+        apply_attribute(low, att, decompose(torch.randn(1, 4, 16, 16, generator=gen)))
     with pytest.raises(SVDEditError, match="LatentSVD"):
         apply_attribute(torch.randn(1, 4, 16, 16), att)  # type: ignore[arg-type]
     with pytest.raises(SVDEditError, match="finite"):

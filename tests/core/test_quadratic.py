@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from svd_core import AVIConfig, decompose, learn_attribute, solve_pair
-from svd_core.avi import _channel_index, _pair_quadratic
+from svd_core.avi import _pair_quadratic
+from svd_core.pairs import channel_index
 from svd_core.predictor import init_predictor, predictor_forward, predictor_inputs
 from svd_core.training import FlatPredictor
 
@@ -82,7 +83,7 @@ def test_hand_written_gradient_matches_autograd(gen):
     z = x + 0.3 * torch.randn(2, 4, 16, 16, generator=gen)
     sx, sz = decompose(x), decompose(z)
     q, ks, kt = _pair_quadratic(sx, sz, AVIConfig(ks=6, kt=5, hidden=32))
-    channel = _channel_index(sx.lead_shape)
+    channel = channel_index(sx.lead_shape)
     inputs = predictor_inputs(q.sx, q.sz, channel, 4)
     base = torch.cat([q.sx, torch.zeros_like(q.sz)], dim=1)
     scale = q.sx[:, :1]
