@@ -1,18 +1,21 @@
 """Reuse without a target run: an attribute's training edits applied to new seeds, at cost N.
 
-    python -m benchmarks.semantic.reuse                    # both worlds: reuse.json, README
-    python -m benchmarks.semantic.reuse --quick            # 16 seeds, prints, writes nothing
+    python -m benchmarks.semantic.reuse --seeds 48 --pairs 16 64   # both worlds: reuse.json
+    python -m benchmarks.semantic.reuse --quick                    # 16 seeds, writes nothing
 
-Rows (``x``: the source prompt to step k; ``x_s``: continued to k + delta, the first steps
-of the continuation, so no extra UNet call; training pairs: the branches of ``pairs`` seeds):
-- **mean edit at k** (what *Apply* does without a target today): ``x + s m``, ``m`` the
-  per-position mean of the learned edits on the training pairs;
-- **mean edit at k + d**: ``x_s + s m``;
-- **aligned**: ``x_s + s a(x_s)``, each training pair's edit moved by the displacement that
-  lines its source branch up with ``x_s`` (``svd_core.alignment``), averaged weighted by the
-  correlation (``top t``: the t best lined-up pairs only); edits raw (``z_t - x_s``), raw
-  kept where the branches differ (local), or learned (AVI);
-- the native rows (switch, window, blend) as in the toolbox, scored the same way.
+Training pairs: the source and target branches of ``pairs`` seeds (k = 6, delta = 2); their
+edits ``e_i = z_t - x_s``, kept where the branches differ (``svd_core.branch_mask``).
+Rows for a new seed, every one at the cost of its plain generation (N UNet calls):
+- **mean edit at k** (what *Apply* does without a target): ``x + s m``, ``m`` the attribute's
+  stored per-position mean of the learned edits;
+- **mean local edits at step t**: the source continued to step t, plus ``s mean_i e_i``;
+- **aligned local edits at step t**: plus ``s a``, each ``e_i`` moved by the displacement that
+  lines the training seed's source latent at step t up with the new one, averaged weighted
+  by their correlation (``svd_core.alignment``); the training latents at step t are stored
+  with the attribute (learned once, not counted per image);
+- the native rows of the toolbox (switch, window, blend from k) and the **prompt window from
+  step t**, scored the same way (identity at 90 % success, paired bootstrap against the best
+  native row).
 """
 
 from __future__ import annotations
@@ -83,6 +86,9 @@ class ReuseBed(Toolbox):
         kind, _, late = how.partition(" @")
         t = int(late) if late else K + D
         new = self.latent_at(t, False, self.n)
+        if kind.startswith("mean "):  # the plain mean of the training edits, added late
+            _, edits = self.training_edits(key, kind.split()[1], p)
+            return self.finish_from(t, new + s * edits.mean(0))
 
         def edit() -> torch.Tensor:
             _, edits = self.training_edits(key, kind, p)
@@ -104,12 +110,32 @@ class ReuseBed(Toolbox):
             ("late", t, train, n), lambda: self.w.run(EMPTY, seeds, K + D, t, x_start=xs)
         )
 
+    def window_from(self, t: int, tok: torch.Tensor, w: int) -> torch.Tensor:
+        """Images: the source prompt to step ``t``, ``tok`` for ``w`` steps, the source again."""
+        lat = self.w.run(
+            tok, self.seeds(False, self.n), t, t + w, x_start=self.latent_at(t, False, self.n)
+        )
+        return self.finish_from(t + w, lat)
+
+
+def late_window_row(bed: ReuseBed, key: str, t: int) -> Row:
+    """The native prompt window, started at the aligned edit's step ``t`` instead of k."""
+    return Row(
+        f"prompt window, w steps from step {t}",
+        True,
+        tuple(float(w) for w in range(1, bed.w.steps - t + 1)),
+        0,
+        lambda s: bed.window_from(t, bed.target_tokens(key), int(s)),
+    )
+
 
 def reuse_row(bed: ReuseBed, key: str, how: str, p: int) -> Row:
     kind, _, late = how.partition(" @")
     name = {"mean at k": "mean edit at k (today)", "mean at k+d": "mean edit at k+d"}.get(
-        how, f"aligned {kind} edits, at step {late or 'k+d'}"
+        how,
+        f"{kind} edits (not aligned)" if kind.startswith("mean ") else f"aligned {kind} edits",
     )
+    name += f", at step {late}" if late else ""
     dial = STRENGTHS if how.startswith("mean") else LATE_STRENGTHS
     return Row(
         f"{name}, {p} pairs",
@@ -120,19 +146,28 @@ def reuse_row(bed: ReuseBed, key: str, how: str, p: int) -> Row:
     )
 
 
-HOWS = ("mean at k", "local @12")
+HOWS = ("mean at k", "mean local @12", "local @12")
 #: The aligned edit is added late, where it needs more strength.
 LATE_STRENGTHS = (1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0)
 
 
-def measure(name: str, n: int, keys: list[str], hows: list[str], pairs: list[int], log) -> dict:
+def measure(
+    name: str,
+    n: int,
+    keys: list[str],
+    hows: list[str],
+    pairs: list[int],
+    late_steps: list[int],
+    log: Callable[[str], None],
+) -> dict:
     w = load_world(name)
     gen = torch.Generator().manual_seed(0)
     t0 = time.time()
     out: dict = {"seeds": n, "edits": {}}
     for key in keys:
         log(f"{name}: {key}, {n} seeds")
-        rows = [
+        rows = [lambda b, key=key, t=t: late_window_row(b, key, t) for t in late_steps]
+        rows += [
             lambda b, how=how, p=p, key=key: reuse_row(b, key, how, p)
             for p in pairs
             for how in hows
@@ -150,6 +185,7 @@ def main() -> None:
     ap.add_argument("--edits", nargs="*", default=["smile", "hair"])
     ap.add_argument("--hows", nargs="*", default=list(HOWS))
     ap.add_argument("--pairs", type=int, nargs="*", default=[16])
+    ap.add_argument("--late-windows", type=int, nargs="*", default=[12])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
@@ -160,7 +196,10 @@ def main() -> None:
         print(f"[{time.time() - start:6.0f}s] {msg}", flush=True)
 
     n = 16 if args.quick else args.seeds
-    results = {wn: measure(wn, n, args.edits, args.hows, args.pairs, log) for wn in args.world}
+    results = {
+        wn: measure(wn, n, args.edits, args.hows, args.pairs, args.late_windows, log)
+        for wn in args.world
+    }
     if not args.quick:
         old = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
         results = {**old, **results}
