@@ -94,7 +94,7 @@ def test_scale_refuses_bad_index_text(
     assert needle in err["exception_message"]
 
 
-def test_stored_target_on_another_size_asks_for_a_target(comfy_runtime: ComfyRuntime) -> None:
+def test_mean_edit_on_another_size_asks_for_a_target(comfy_runtime: ComfyRuntime) -> None:
     settings = dataclasses.replace(EditSettings(), learn_steps=5)
     graph = edit_workflow(settings)
     # A 128 x 128 image (16 x 16 latent) edited with an attribute learned on 24 x 24 latents.

@@ -159,7 +159,7 @@ CASES: list[tuple[str, dict[str, dict[str, Any]], str, tuple[str, ...]]] = [
         ("batch size 2", "single target"),
     ),
     (
-        "apply-stored-target-other-size",
+        "apply-mean-edit-other-size",
         _apply_graph((1, 4, 8, 8), (1, 4, 16, 16), None),
         "ApplySingularEdit",
         ("8x8", "Connect a target"),
