@@ -155,7 +155,7 @@ def learn_attribute(
             training and propagates (how a node honours Cancel).
         name: label stored in the attribute.
         **provenance: optional ``source_prompt``, ``target_prompt``, ``step``, ``delta``,
-            ``pair_mode`` (``"independent"`` or ``"branched"``, see
+            ``pair_mode`` (``"independent"``, ``"branched"``, ``"unreadable"`` or ``""``, see
             :data:`~svd_core.attribute.PAIR_MODES`).
 
     Pair modes (what the caller passes; the training is the same):
