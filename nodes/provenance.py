@@ -336,16 +336,19 @@ def learn_provenance(prompt: object, node_id: object) -> dict[str, object]:
     return out
 
 
-def apply_note(attribute: Any, with_target: bool) -> str | None:
-    """What Apply shows when a target is applied with an attribute whose pairing could not be
-    read (the wiring check of svd_core's apply_attribute is then skipped), else None."""
+def apply_note(
+    attribute: Any, with_target: bool, node: str = APPLY, target: str = "target"
+) -> str | None:
+    """What Apply (or the node named ``node``, whose target input is named ``target``) shows
+    when a target is applied with an attribute whose pairing could not be read (the wiring
+    check of svd_core's apply_attribute is then skipped), else None."""
     if not with_target or getattr(attribute, "pair_mode", "") != UNREADABLE:
         return None
     return (
-        f"{APPLY}: the pairing of this attribute could not be read off the graph it was "
-        "learned in (unreadable), so whether target and source_branch are wired like its "
+        f"{node}: the pairing of this attribute could not be read off the graph it was "
+        f"learned in (unreadable), so whether {target} and source_branch are wired like its "
         "training pairs was not checked. Wire them as its pairs were made (branched pairs: "
-        "target and source_branch; the paper's: target only), or learn it again with "
+        f"{target} and source_branch; the paper's: {target} only), or learn it again with "
         "KSamplerAdvanced steps or SamplerCustomAdvanced sigmas from BasicScheduler through "
         "SplitSigmas, which the learn node reads."
     )

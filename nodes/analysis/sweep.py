@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from comfy_api.latest import io
+from comfy_api.latest import io, ui
 
 from ...svd_core import Attribute, parse_strengths, strength_sweep
 from ..common import PackNode, latent_device
 from ..compat import search_aliases
+from ..provenance import apply_note
 from ..types import AttributeType, LatentSVDType, SingularLatent
 from .common import CATEGORY
 
@@ -119,4 +120,9 @@ class AttributeStrengthSweep(PackNode):
         # source dtype first: the same rounding as Apply + Recompose.
         edits = strength_sweep(latent_svd.svd, attribute, values, target, branch, local)
         samples = interleave([e.to(latent_device(), torch.float32) for e in edits])
-        return io.NodeOutput(sweep_latent(latent_svd, samples, len(values)), len(values))
+        note = apply_note(attribute, target is not None, NODE, "target_latent_svd")
+        return io.NodeOutput(
+            sweep_latent(latent_svd, samples, len(values)),
+            len(values),
+            ui=None if note is None else ui.PreviewText(note),
+        )

@@ -26,6 +26,7 @@ SCHEDULE, SPLIT_K, SPLIT_DELTA, SPLIT_TARGET = "50", "51", "52", "53"
 GUIDE_SOURCE, GUIDE_TARGET, SAMPLER, NOISE, NO_NOISE = "54", "55", "56", "57", "58"
 X, SOURCE_BRANCH, TARGET_BRANCH = "60", "61", "62"
 DECOMPOSE_SOURCE_BRANCH, DECOMPOSE_TARGET_BRANCH, SPLIT_REST, STEPS = "63", "64", "65", "66"
+SWEEP = "95"
 
 
 def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -218,6 +219,24 @@ def test_an_unreadable_graph_is_recorded_as_such_and_apply_says_so(
     assert IDS.apply in _run(comfy_runtime, prompt).ui
     del prompt[IDS.apply]["inputs"]["target"]
     assert IDS.apply not in _run(comfy_runtime, prompt).ui
+
+
+def test_the_strength_sweep_says_so_too(comfy_runtime: ComfyRuntime) -> None:
+    prompt = unreadable(SETTINGS)
+    apply = prompt[IDS.apply]["inputs"]
+    prompt[SWEEP] = node(
+        "AttributeStrengthSweep",
+        latent_svd=apply["latent_svd"],
+        attribute=apply["attribute"],
+        strengths="0, 1",
+        target_latent_svd=apply["target"],
+        source_branch=apply["source_branch"],
+    )
+    result = _run(comfy_runtime, prompt, SWEEP)
+    (note,) = result.ui[SWEEP]["text"]
+    assert note.startswith("Attribute Strength Sweep: the pairing of this attribute could not")
+    assert "target_latent_svd and source_branch" in note
+    assert result.output(SWEEP)[1] == 2
 
 
 def test_an_unreadable_pairing_survives_save_and_load(comfy_runtime: ComfyRuntime) -> None:
