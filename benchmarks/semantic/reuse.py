@@ -56,11 +56,11 @@ class ReuseBed(Toolbox):
     def fresh(self, n: int) -> Toolbox:
         return ReuseBed(self.w, n, self.log, self.pairs)
 
-    def training_edits(self, key: str, kind: str, p: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """(source branches [p, C, H, W], their edits [p, C, H, W]) of the first ``p``
-        training pairs. Cached as part of the attribute (learned once, not per image)."""
+    def training_edits(self, key: str, kind: str, p: int) -> torch.Tensor:
+        """The edits ``[p, C, H, W]`` of the first ``p`` training pairs (``kind``: raw, local
+        or avi). Cached as part of the attribute (learned once, not per image)."""
 
-        def make() -> tuple[torch.Tensor, torch.Tensor]:
+        def make() -> torch.Tensor:
             xs = self.branch(EMPTY, K, D, True, None)[:p]
             zt = self.branch(self.target_tokens(key), K, D, True, None)[:p]
             if kind == "avi":
@@ -70,7 +70,7 @@ class ReuseBed(Toolbox):
                 edits = zt - xs
                 if kind == "local":
                     edits = edits * svd_core.branch_mask(edits)
-            return xs, edits
+            return edits
 
         return self._memo(("att", "training edits", key, kind, p), make)
 
@@ -87,11 +87,11 @@ class ReuseBed(Toolbox):
         t = int(late) if late else K + D
         new = self.latent_at(t, False, self.n)
         if kind.startswith("mean "):  # the plain mean of the training edits, added late
-            _, edits = self.training_edits(key, kind.split()[1], p)
+            edits = self.training_edits(key, kind.split()[1], p)
             return self.finish_from(t, new + s * edits.mean(0))
 
         def edit() -> torch.Tensor:
-            _, edits = self.training_edits(key, kind, p)
+            edits = self.training_edits(key, kind, p)
             references = self._memo(
                 ("att", "references", t, p), lambda: self.latent_at(t, True, None)[:p]
             )

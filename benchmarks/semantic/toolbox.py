@@ -92,8 +92,7 @@ class Toolbox(Bed):
         return Toolbox(self.w, n, self.log)
 
     def target_tokens(self, key: str) -> torch.Tensor:
-        opposite = {e.key: e for e in OPPOSITE.values()}
-        return (opposite[key] if key in opposite else EDIT[key]).target_tokens
+        return {**EDIT, **{e.key: e for e in OPPOSITE.values()}}[key].target_tokens
 
     def finish_from(self, step: int, lat: torch.Tensor, cond: torch.Tensor = EMPTY):
         self.finishes += 1
@@ -599,6 +598,21 @@ def _table(results: dict, part: str, heads: list[tuple[str, str]]) -> list[str]:
     return lines
 
 
+def _part(
+    results: dict, suffix: str, title: str, intro: str, unit: str, keys: list[str]
+) -> list[str]:
+    """The table of the runs stored as "<world> <suffix>" (photos, removal), if any."""
+    runs = [f"{wn} {suffix}" for wn in KINDS if f"{wn} {suffix}" in results]
+    if not runs:
+        return []
+    when = ", ".join(
+        f"{r}: {results[r]['seeds']} {unit}, {results[r]['date']}, {results[r]['seconds']:.0f} s"
+        for r in runs
+    )
+    lines = ["", title, "", intro + when + ".", ""]
+    return lines + _table(results, "edits", [(r, key) for r in runs for key in keys])
+
+
 def render(results: dict) -> str:
     worlds = [wn for wn in KINDS if wn in results]
     out = [
@@ -618,38 +632,23 @@ def render(results: dict) -> str:
     out += _table(results, "edits", [(wn, key) for wn in worlds for key in EDIT])
     out += ["", "#### Sweeps of delta and ks (fewer seeds)", ""]
     out += _table(results, "sweeps", [(wn, key) for wn in worlds for key in ("smile", "hair")])
-    photos = [f"{wn} photos" for wn in KINDS if f"{wn} photos" in results]
-    if photos:
-        out += [
-            "",
-            "#### Photos: drawn faces, noised to step k (img2img = the switch from the photo)",
-            "",
-            ", ".join(
-                f"{p}: {results[p]['seeds']} faces per edit, {results[p]['date']}, "
-                f"{results[p]['seconds']:.0f} s"
-                for p in photos
-            )
-            + ".",
-            "",
-        ]
-        out += _table(results, "edits", [(p, key) for p in photos for key in EDIT])
-    removal = [f"{wn} removal" for wn in KINDS if f"{wn} removal" in results]
-    if removal:
-        out += [
-            "",
-            "#### Removing a smile: held-out seeds that smile unedited; success = not smiling",
-            "",
-            "Natives switch to the opposite prompt (mouth=neutral); the pack's rows run at "
-            "negative strength. "
-            + ", ".join(
-                f"{r}: {results[r]['seeds']} seeds, {results[r]['date']}, "
-                f"{results[r]['seconds']:.0f} s"
-                for r in removal
-            )
-            + ".",
-            "",
-        ]
-        out += _table(results, "edits", [(r, "smile") for r in removal])
+    out += _part(
+        results,
+        "photos",
+        "#### Photos: drawn faces, noised to step k (img2img = the switch from the photo)",
+        "",
+        "faces per edit",
+        list(EDIT),
+    )
+    out += _part(
+        results,
+        "removal",
+        "#### Removing a smile: held-out seeds that smile unedited; success = not smiling",
+        "Natives switch to the opposite prompt (mouth=neutral); the pack's rows run at "
+        "negative strength. ",
+        "seeds",
+        ["smile"],
+    )
     return "\n".join(out)
 
 
