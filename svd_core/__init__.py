@@ -25,6 +25,7 @@ from .edits import (
     choose_edit,
     edit_delta,
     independent_edit,
+    reuse_aligned_edit,
     reuse_mean_edit,
     strength_sweep,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "branched_edit",
     "choose_edit",
     "independent_edit",
+    "reuse_aligned_edit",
     "reuse_mean_edit",
     "edit_delta",
     "effective_components",

@@ -60,6 +60,15 @@ class Attribute:
             :func:`svd_core.apply_attribute`'s ``source_branch``), ``"unreadable"`` (learned
             in a graph whose samplers did not show it; applied like ``""``) or ``""`` (not
             recorded).
+        reuse_references: ``[P, C, H, W]`` (video: ``[P, C, T, H, W]``) float32 or ``None``:
+            the training pairs' source latents continued to a later step (``reuse_step``),
+            where a subject's place can be found by cross-correlation.
+        reuse_edits: the same shape, the pairs' edits kept where their branches differ
+            (``m * (z - x)``, ``m = branch_mask(z - x)``).  With the references they make the
+            aligned reuse edit (:func:`svd_core.edits.reuse_aligned_edit`), which follows the
+            subject of a new latent at ``reuse_step``, at any size.  Both ``None`` (files
+            before format version 4, or learned without references) or both set.
+        reuse_step: the step of ``reuse_references`` when the learning graph showed it.
     """
 
     name: str
@@ -84,8 +93,13 @@ class Attribute:
     frames: int | None = field(default=None)
     mean_edit: torch.Tensor | None = None
     pair_mode: str = ""
+    reuse_references: torch.Tensor | None = None
+    reuse_edits: torch.Tensor | None = None
+    reuse_step: int | None = None
 
     def __post_init__(self) -> None:
+        if (self.reuse_references is None) != (self.reuse_edits is None):
+            raise SVDEditError("reuse_references and reuse_edits come together or not at all.")
         for what, (tensor, shape) in _expected_tensors(self).items():
             if tensor.dtype != torch.float32 or tuple(tensor.shape) != shape:
                 raise SVDEditError(
@@ -105,6 +119,10 @@ def _expected_tensors(a: Attribute) -> dict[str, tuple[torch.Tensor, tuple[int, 
     out["loss_history"] = (a.loss_history, (a.config.steps,))
     if a.mean_edit is not None:
         out["mean_edit"] = (a.mean_edit, (*lead, a.height, a.width))
+    if a.reuse_references is not None and a.reuse_edits is not None:
+        pairs = (a.num_pairs, *lead, a.height, a.width)
+        out["reuse_references"] = (a.reuse_references, pairs)
+        out["reuse_edits"] = (a.reuse_edits, pairs)
     return out
 
 
@@ -132,8 +150,8 @@ def check_fields(fields: Mapping[str, Any], config: AVIConfig) -> None:
     _int(fields["num_pairs"], "num_pairs", 1, 1 << 31)
     if fields["frames"] is not None:
         _int(fields["frames"], "frames", 1, 1 << 16)
-    for name in ("step", "delta"):
-        if fields[name] is not None:
+    for name in ("step", "delta", "reuse_step"):
+        if fields.get(name) is not None:
             _int(fields[name], name, -(1 << 31), 1 << 31)
     r = min(h, w)
     ks, kt = _int(fields["ks"], "ks", 1, r), _int(fields["kt"], "kt", 1, r)

@@ -18,7 +18,8 @@ from .config import AVIConfig
 from .decomposition import LatentSVD
 from .edits import edit_delta
 from .errors import SVDEditError
-from .pairs import channel_index, check_not_degenerate, check_pair, check_rank, flat
+from .locality import branch_mask
+from .pairs import channel_index, check_not_degenerate, check_pair, check_rank, dense, flat
 from .predictor import (
     coefficient_frame,
     init_predictor,
@@ -31,7 +32,7 @@ from .training import train_predictor
 ProgressFn = Callable[[int, int], None]
 
 #: Provenance keywords accepted by :func:`learn_attribute`.
-PROVENANCE_KEYS = ("source_prompt", "target_prompt", "step", "delta", "pair_mode")
+PROVENANCE_KEYS = ("source_prompt", "target_prompt", "step", "delta", "pair_mode", "reuse_step")
 
 #: At most this many progress callbacks per training run (a callback may be costly).
 PROGRESS_CALLS = 100
@@ -141,6 +142,7 @@ def learn_attribute(
     config: AVIConfig | None = None,
     progress: ProgressFn | None = None,
     name: str = "attribute",
+    reuse_references: LatentSVD | None = None,
     **provenance: object,
 ) -> Attribute:
     """Train the AVI predictor on (source, target) pairs (docs/method.md section 3).
@@ -154,9 +156,13 @@ def learn_attribute(
             steps, at least every 0.25 s, and at the end; an exception it raises stops
             training and propagates (how a node honours Cancel).
         name: label stored in the attribute.
+        reuse_references: optional, branched pairs only: each source branch continued by the
+            source prompt to a later step (``reuse_step``, about 0.6 N), the same shape as
+            ``source``.  Stored with the pairs' local edits, it makes the aligned reuse edit
+            (:func:`~svd_core.edits.reuse_aligned_edit`).
         **provenance: optional ``source_prompt``, ``target_prompt``, ``step``, ``delta``,
             ``pair_mode`` (``"independent"``, ``"branched"``, ``"unreadable"`` or ``""``, see
-            :data:`~svd_core.attribute.PAIR_MODES`).
+            :data:`~svd_core.attribute.PAIR_MODES`), ``reuse_step``.
 
     Pair modes (what the caller passes; the training is the same):
 
@@ -179,9 +185,46 @@ def learn_attribute(
     """
     config = AVIConfig() if config is None else config
     prov = _check_provenance(provenance)
-
+    if reuse_references is not None:
+        check_reuse_references(source, reuse_references, prov["pair_mode"])
     with single_thread():
-        return _train(source, target, config, progress, name, prov)
+        attribute = _train(source, target, config, progress, name, prov)
+    if reuse_references is None:
+        return attribute
+    return replace(attribute, **reuse_tensors(source, target, reuse_references))
+
+
+def check_reuse_references(source: LatentSVD, references: LatentSVD, pair_mode: object) -> None:
+    """References go with branched pairs, one per source branch of the same size."""
+    if pair_mode == "independent":
+        raise SVDEditError(
+            "reuse_reference needs branch pairs (both prompts continued from the same step-k "
+            "latent); with the paper's pairs the difference of the two latents is mostly noise "
+            "level, not the attribute. Disconnect reuse_reference or learn from branch pairs."
+        )
+    if source.shape != references.shape:
+        raise SVDEditError(
+            f"reuse_reference {list(references.shape)} must have the source's shape "
+            f"{list(source.shape)}: one source-prompt continuation of each source branch."
+        )
+    check_not_degenerate(references, None, "cannot use reuse_reference")
+
+
+def reuse_tensors(
+    source: LatentSVD, target: LatentSVD, references: LatentSVD
+) -> dict[str, torch.Tensor]:
+    """``reuse_references`` and ``reuse_edits`` ``[P, C, H, W]`` float32 CPU for
+    :class:`Attribute`: the references' latents, and the pairs' edits ``m * (z - x)`` kept
+    where the branches differ (``m = branch_mask(z - x)``)."""
+    with torch.no_grad():
+        x = dense(source)
+        difference = dense(target).to(x.device).expand_as(x) - x
+        edits = difference * branch_mask(difference)
+        refs = dense(references)
+    return {
+        "reuse_references": refs.to("cpu", torch.float32).contiguous(),
+        "reuse_edits": edits.to("cpu", torch.float32).contiguous(),
+    }
 
 
 def _train(

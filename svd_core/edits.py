@@ -13,6 +13,7 @@ from functools import partial
 
 import torch
 
+from .alignment import aligned_mean_edit
 from .attribute import Attribute
 from .decomposition import LatentSVD, recompose, reconstruct, require_svd
 from .errors import SVDEditError
@@ -116,8 +117,50 @@ def reuse_mean_edit(latent_svd: LatentSVD, attribute: Attribute) -> torch.Tensor
     return (mean.unsqueeze(1) if on_video else mean).to(latent_svd.device, torch.float32)
 
 
+def reuse_aligned_edit(latent_svd: LatentSVD, attribute: Attribute) -> torch.Tensor:
+    """No target: ``sum_i w_i shift(e_i, d_i) / sum_i w_i``, each training edit ``e_i`` moved by
+    the displacement ``d_i`` that lines its reference up with the latent (weight ``w_i``, the
+    correlation there; :func:`svd_core.alignment.aligned_mean_edit`).
+
+    The latent belongs at the attribute's ``reuse_step`` and may have another ``H, W`` than
+    the training latents; an image attribute edits every frame of a video alike.
+    """
+    check_channels(latent_svd, attribute)
+    references, edits = attribute.reuse_references, attribute.reuse_edits
+    if references is None or edits is None:
+        raise SVDEditError(
+            "this attribute was learned without reuse_reference, so it cannot follow the "
+            "subject: connect a target latent, use reuse 'mean_edit', or learn it again with "
+            "reuse_reference connected."
+        )
+    if attribute.frames is not None and latent_svd.frames != attribute.frames:
+        raise SVDEditError(
+            f"the attribute was learned on videos of {attribute.frames} frames and this latent "
+            f"has {latent_svd.frames or 'no'} frames: use an attribute learned on the same "
+            "number of frames."
+        )
+    check_not_degenerate(latent_svd, None, "cannot apply the attribute")
+    x = dense(latent_svd)
+    if attribute.frames is None and latent_svd.frames is not None:
+        x = x.transpose(1, 2)  # frames into the batch: [B, T, C, H, W]
+        return _aligned(x.flatten(0, 1), references, edits).reshape(x.shape).transpose(1, 2)
+    return _aligned(x, references, edits)
+
+
+def _aligned(x: torch.Tensor, references: torch.Tensor, edits: torch.Tensor) -> torch.Tensor:
+    """:func:`aligned_mean_edit` over ``[B, C(, T), H, W]`` with frames folded into channels."""
+    out = aligned_mean_edit(x.flatten(1, -3), references.flatten(1, -3), edits.flatten(1, -3))
+    return out.reshape(x.shape)
+
+
 #: The edits without a target, by the name :func:`apply_attribute`'s ``reuse`` takes.
-REUSE_EDITS: dict[str, ReuseEdit] = {"mean_edit": reuse_mean_edit}
+REUSE_EDITS: dict[str, ReuseEdit] = {"mean_edit": reuse_mean_edit, "aligned": reuse_aligned_edit}
+
+
+def default_reuse(attribute: Attribute) -> str:
+    """The edit without a target: aligned where the attribute carries references (it follows
+    the subject; the semantic benchmark's reuse table), else the stored mean edit."""
+    return "mean_edit" if attribute.reuse_references is None else "aligned"
 
 
 def choose_edit(
@@ -132,7 +175,7 @@ def choose_edit(
 
     - ``target`` and ``source_branch``: :func:`branched_edit`;
     - ``target`` alone: :func:`independent_edit`;
-    - neither: :data:`REUSE_EDITS` ``[reuse or "mean_edit"]``.
+    - neither: :data:`REUSE_EDITS` ``[reuse or default_reuse(attribute)]``.
 
     A target is applied the way the attribute's pairs were made, when it recorded that.
     """
@@ -142,9 +185,10 @@ def choose_edit(
                 "source_branch needs its target: connect the target branch (the target prompt "
                 "continued from the same latent for the same steps) as target."
             )
-        if (reuse or "mean_edit") not in REUSE_EDITS:
+        name = reuse or default_reuse(attribute)
+        if name not in REUSE_EDITS:
             raise SVDEditError(f"reuse must be one of {list(REUSE_EDITS)} or None, got {reuse!r}.")
-        return partial(REUSE_EDITS[reuse or "mean_edit"], latent_svd, attribute)
+        return partial(REUSE_EDITS[name], latent_svd, attribute)
     if reuse is not None:
         raise SVDEditError("reuse applies only without a target; a target was given.")
     if attribute.pair_mode == "branched" and source_branch is None:
@@ -186,9 +230,11 @@ def apply_attribute(
       shares the branches' noise level and so is the attribute alone.  It is added to
       ``latent_svd``: ``x_s`` itself (continued from ``k + delta``, the measured default) or
       ``x`` at step ``k``.  With ``local`` it is kept where the branches differ.
-    - neither: the reuse edit ``reuse`` names (default ``"mean_edit"``,
-      :func:`reuse_mean_edit`: the cost of the source run alone; same size, model and step
-      only, see :class:`Attribute`).  A format-1 file carries no mean edit and needs a target.
+    - neither: the reuse edit ``reuse`` names, at the cost of the source run alone; by
+      default :func:`reuse_aligned_edit` where the attribute carries reuse references (the
+      latent then belongs at its ``reuse_step``; any size), else :func:`reuse_mean_edit` (same
+      size, model and step only, see :class:`Attribute`).  A format-1 file carries no mean
+      edit and needs a target.
 
     Args:
         latent_svd: decomposition of the latent to edit ``x'`` (``[B, C, H, W]`` or video);

@@ -284,7 +284,8 @@ def test_mean_edit_and_pair_mode_round_trip(attribute, saved):
     assert back.pair_mode == attribute.pair_mode
     tensors, meta = _parts(saved)
     # Written with the lowest version that holds it: packs that read version 2 load it.
-    assert meta["format_version"] == "2" and FORMAT_VERSION == 3
+    assert meta["format_version"] == "2" and FORMAT_VERSION == 4
+    assert back.reuse_references is None and back.reuse_step is None
 
 
 def test_an_unreadable_pairing_is_written_as_version_3(attribute, tmp_path):
@@ -298,6 +299,44 @@ def test_an_unreadable_pairing_is_written_as_version_3(attribute, tmp_path):
     meta["format_version"] = "2"
     _write(path, tensors, meta)
     _raises(path, "version-2 file cannot record pair_mode 'unreadable'")
+
+
+def test_reuse_tensors_are_written_as_version_4(tmp_path):
+    """References and edits for the aligned reuse survive a round trip; only a file with them
+    needs version 4, and a file claiming an older version cannot carry them."""
+    g = torch.Generator().manual_seed(6)
+    x = torch.randn(2, 4, 16, 12, generator=g)
+    z = x + torch.randn(2, 4, 16, 12, generator=g)
+    refs = x + 0.5 * torch.randn(2, 4, 16, 12, generator=g)
+    att = learn_attribute(
+        decompose(x),
+        decompose(z),
+        AVIConfig(ks=5, kt=4, steps=4),
+        reuse_references=decompose(refs),
+        pair_mode="branched",
+        reuse_step=12,
+    )
+    path = tmp_path / "reuse.safetensors"
+    save_attribute(att, path)
+    back = load_attribute(path)
+    assert back.reuse_step == 12 and back.num_pairs == 2
+    torch.testing.assert_close(back.reuse_references, refs, atol=1e-4, rtol=0)
+    assert back.reuse_edits is not None and att.reuse_edits is not None
+    assert torch.equal(back.reuse_edits, att.reuse_edits)
+    tensors, meta = _parts(path)
+    assert meta["format_version"] == "4"
+    meta["format_version"] = "3"
+    info = json.loads(meta["attribute"])
+    del info["reuse_step"]
+    meta["attribute"] = json.dumps(info)
+    _write(path, tensors, meta)
+    _raises(path, "version-3 file cannot carry a 'reuse_references' tensor")
+    del tensors["reuse_edits"]
+    meta["format_version"] = "4"
+    info["reuse_step"] = 12
+    meta["attribute"] = json.dumps(info)
+    _write(path, tensors, meta)
+    _raises(path, "reuse_references and reuse_edits come together")
 
 
 def test_a_version_1_file_with_a_mean_edit_is_refused(saved):
