@@ -152,6 +152,12 @@ class LearnAttributeFromPair(PackNode):
                     default="attribute",
                     tooltip="A label stored in the attribute (e.g. 'smile').",
                 ),
+                LatentSVDType.Input(
+                    "reuse_reference",
+                    optional=True,
+                    tooltip="Optional, branch pairs: the source branch continued to a later "
+                    "step (about 0.6 N); then Apply without a target follows the subject.",
+                ),
             ],
             outputs=[
                 AttributeType.Output(
@@ -171,7 +177,12 @@ class LearnAttributeFromPair(PackNode):
 
     @classmethod
     def execute(
-        cls, source: SingularLatent, target: SingularLatent, name: str, **settings: Any
+        cls,
+        source: SingularLatent,
+        target: SingularLatent,
+        name: str,
+        reuse_reference: SingularLatent | None = None,
+        **settings: Any,
     ) -> io.NodeOutput:
         config = AVIConfig(**{CONFIG_FIELDS.get(k, k): v for k, v in settings.items()})
         pbar = comfy.utils.ProgressBar(config.steps)
@@ -187,7 +198,13 @@ class LearnAttributeFromPair(PackNode):
         )
         # Training needs no autograd (svd_core/training.py), so ComfyUI's inference_mode stays.
         attribute = learn_attribute(
-            source.svd, target.svd, config, progress=progress, name=name, **provenance
+            source.svd,
+            target.svd,
+            config,
+            progress=progress,
+            name=name,
+            reuse_references=None if reuse_reference is None else reuse_reference.svd,
+            **provenance,
         )
         image = loss_curve_image(
             attribute.loss_history, attribute.optimum_loss, attribute.final_loss, title=name
@@ -235,8 +252,8 @@ class ApplySingularEdit(PackNode):
                     "target",
                     optional=True,
                     tooltip="Optional decomposition of this image's own target latent, made "
-                    "like the attribute's training targets (without it the stored mean edit is "
-                    "added).",
+                    "like the attribute's training targets (without it the attribute's reuse "
+                    "edit is added).",
                 ),
                 LatentSVDType.Input(
                     "source_branch",

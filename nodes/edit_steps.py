@@ -1,5 +1,5 @@
 """The edit's step arithmetic in one place: N steps, edit step k and offset delta -> the step
-numbers every sampler of the method needs (k, k + delta, N). ComfyUI 0.3.75 has no integer
+numbers every sampler of the method needs (k, k + delta, N, and the reuse step). ComfyUI 0.3.75 has no integer
 math node, and three samplers whose step fields must agree by hand is the method's most
 common wiring mistake; the blueprints enter the numbers once here."""
 
@@ -71,6 +71,12 @@ class SingularEditSteps(PackNode):
                     "target_step",
                     display_name="target_step",
                     tooltip="k + delta: the target sampler's end_at_step.",
+                ),
+                io.Int.Output(
+                    "reuse_step",
+                    display_name="reuse_step",
+                    tooltip="Where an attribute's aligned reuse edit goes in and its "
+                    "references stop (0.6 N, at least k + delta).",
                 ),
             ],
         )

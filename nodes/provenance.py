@@ -174,7 +174,7 @@ def _number(prompt: Mapping[str, Any], value: object, what: str, depth: int = 0)
     kind, inputs = node.get("class_type"), _inputs(node)
     if kind in ("PrimitiveInt", "PrimitiveFloat"):
         return _number(prompt, inputs.get("value"), what, depth + 1)
-    if kind == "SingularEditSteps" and 0 <= slot < 3:
+    if kind == "SingularEditSteps" and 0 <= slot < 4:
         plan = [
             _integer(prompt, inputs.get(name), f"Edit Steps' {name}", depth + 1)
             for name in ("steps", "edit_step", "delta")
@@ -311,7 +311,8 @@ def learn_provenance(prompt: object, node_id: object) -> dict[str, object]:
     """Provenance of the learn node ``node_id`` in the API prompt ``prompt``.
 
     Returns ``source_prompt``, ``target_prompt`` (the texts feeding the source and target
-    samplers' positive inputs) where the graph shows them, and ``pair_mode``, ``step`` (the
+    samplers' positive inputs) and ``reuse_step`` (where the sampler feeding
+    ``reuse_reference`` stops) where the graph shows them, and ``pair_mode``, ``step`` (the
     edit step k) and ``delta`` (see :func:`_pair_steps`); ``pair_mode`` is
     :data:`UNREADABLE`, without step and delta, when the samplers do not show the pairing.
     An empty dict without a prompt holding that node (not run from a graph).
@@ -333,6 +334,12 @@ def learn_provenance(prompt: object, node_id: object) -> dict[str, object]:
         if text is not None:
             out[f"{side}_prompt"] = text[1]
     out.update(_pairing(prompt, samplers))
+    reference = _upstream(prompt, inputs.get("reuse_reference"), _sampler)
+    if reference is not None:
+        try:
+            out["reuse_step"] = _run(prompt, *reference).end
+        except _Unreadable as exc:
+            LOG.info("%s: the step of reuse_reference could not be read (%s).", LEARN, exc)
     return out
 
 
@@ -354,6 +361,17 @@ def apply_note(
     )
 
 
+def reuse_words(attribute: Any) -> str:
+    """What Apply adds to a new latent without a target, in one line."""
+    if getattr(attribute, "reuse_references", None) is None:
+        return "without a target: the stored mean edit (same size and subject place only)"
+    at = "" if attribute.reuse_step is None else f" at step {attribute.reuse_step}"
+    return (
+        f"without a target: the edit aligned to the subject, for a latent{at} "
+        "(any size; strength about 2)"
+    )
+
+
 def describe_attribute(attribute: Any) -> str:
     """A few lines saying what an attribute is and where it came from (for the Load node)."""
     lines = [
@@ -365,6 +383,7 @@ def describe_attribute(attribute: Any) -> str:
         delta = "" if attribute.delta is None else f", target at k {attribute.delta:+d}"
         lines.append(f"edit step k = {attribute.step}{delta}")
     lines.append(f"pairs: {PAIR_WORDS.get(attribute.pair_mode, 'not recorded')}")
+    lines.append(reuse_words(attribute))
     frames = "" if attribute.frames is None else f", {attribute.frames} frames"
     lines.append(
         f"learned on {attribute.channels}-channel {attribute.height}x{attribute.width} latents"

@@ -32,7 +32,7 @@ from .edits import (
 from .errors import AttributeFileError, SVDEditError
 from .locality import branch_mask
 from .parsing import parse_index_list, parse_strengths
-from .steps import plan_edit_steps
+from .steps import plan_edit_steps, reuse_step
 from .subspace import subspace_basis, subspace_distance
 from .validation import SUPPORTED_DTYPES, validate_latent
 
@@ -67,6 +67,7 @@ __all__ = [
     "parse_index_list",
     "parse_strengths",
     "plan_edit_steps",
+    "reuse_step",
     "decompose",
     "rank_one_components",
     "reconstruct",

@@ -20,14 +20,17 @@ def _prompt(steps: int, edit_step: int, delta: int) -> dict[str, dict]:
 @pytest.mark.parametrize(
     ("steps", "k", "delta", "want"),
     [
-        (30, 9, 3, (30, 9, 12)),
-        (20, 6, -2, (20, 6, 4)),
-        (3, 1, 2, (3, 1, 3)),
+        (30, 9, 3, (30, 9, 12, 18)),
+        (20, 6, -2, (20, 6, 4, 12)),
+        (20, 9, 5, (20, 9, 14, 14)),
+        (3, 1, 2, (3, 1, 3, 3)),
     ],
 )
-def test_plan_is_steps_k_and_k_plus_delta(
-    comfy_runtime: ComfyRuntime, steps: int, k: int, delta: int, want: tuple[int, int, int]
+def test_plan_is_steps_k_k_plus_delta_and_the_reuse_step(
+    comfy_runtime: ComfyRuntime, steps: int, k: int, delta: int, want: tuple[int, ...]
 ) -> None:
+    """The reuse step is 0.6 N (12 of 20, where the aligned edit was measured), never before
+    the branches stop."""
     result = comfy_runtime.run_prompt(_prompt(steps, k, delta), outputs=["1"])
     assert result.success, result.error_message()
     assert result.output("1") == want

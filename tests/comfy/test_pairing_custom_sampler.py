@@ -11,7 +11,18 @@ from typing import Any
 import pytest
 import torch
 from harness.comfy_runtime import ComfyRuntime, PromptResult
-from harness.graphs import IDS, EditSettings, _sampler, edit_workflow, node
+from harness.graphs import IDS, EditSettings, node
+from harness.pair_graphs import (
+    DECOMPOSE_SOURCE_BRANCH,
+    SOURCE_BRANCH,
+    STEPS,
+    TARGET_BRANCH,
+    X,
+    base,
+    ksampler_branched,
+    ksampler_paper,
+    learn_and_apply,
+)
 from safetensors import safe_open
 
 pytestmark = pytest.mark.comfy
@@ -24,8 +35,7 @@ SETTINGS = dataclasses.replace(
 #: keep the ids of harness.graphs.IDS).
 SCHEDULE, SPLIT_K, SPLIT_DELTA, SPLIT_TARGET = "50", "51", "52", "53"
 GUIDE_SOURCE, GUIDE_TARGET, SAMPLER, NOISE, NO_NOISE = "54", "55", "56", "57", "58"
-X, SOURCE_BRANCH, TARGET_BRANCH = "60", "61", "62"
-DECOMPOSE_SOURCE_BRANCH, DECOMPOSE_TARGET_BRANCH, SPLIT_REST, STEPS = "63", "64", "65", "66"
+SPLIT_REST = "65"
 SWEEP = "95"
 
 
@@ -64,77 +74,30 @@ def _custom_parts(s: EditSettings) -> dict[str, dict[str, Any]]:
     }
 
 
-def _learn_and_apply(prompt: dict[str, Any], source: str, target: str) -> None:
-    """Decompose the ``source`` and ``target`` samplers' latents into Learn, and apply to the
-    source's with the target (the wiring of the paper's pairs)."""
-    prompt[DECOMPOSE_SOURCE_BRANCH] = node("LatentSVDDecompose", latent=[source, 0], rank=0)
-    prompt[DECOMPOSE_TARGET_BRANCH] = node("LatentSVDDecompose", latent=[target, 0], rank=0)
-    prompt[IDS.learn]["inputs"].update(
-        source=[DECOMPOSE_SOURCE_BRANCH, 0], target=[DECOMPOSE_TARGET_BRANCH, 0]
-    )
-    prompt[IDS.apply]["inputs"].update(
-        latent_svd=[DECOMPOSE_SOURCE_BRANCH, 0], target=[DECOMPOSE_TARGET_BRANCH, 0]
-    )
-
-
-def _base(s: EditSettings) -> dict[str, Any]:
-    """harness.graphs' edit graph without its samplers: text encoders, empty latent, learn,
-    apply, recompose; the tests add the samplers and a final output."""
-    prompt = edit_workflow(s, reference=False)
-    for key in (IDS.source_sampler, IDS.target_sampler, IDS.final, IDS.save_final):
-        del prompt[key]
-    del prompt[IDS.decompose_source], prompt[IDS.decompose_target]
-    prompt["90"] = node("SaveLatent", samples=[IDS.recompose, 0], filename_prefix="latents/pair")
-    return prompt
-
-
-def ksampler_branched(s: EditSettings) -> dict[str, Any]:
-    """Branched pairs with KSamplerAdvanced: x to step k, both prompts from x for delta steps."""
-    prompt = _base(s)
-    prompt[X] = _sampler(s, IDS.source_text, [IDS.empty_latent, 0], 0, s.k, True, True)
-    for key, text in ((SOURCE_BRANCH, IDS.source_text), (TARGET_BRANCH, IDS.target_text)):
-        prompt[key] = _sampler(s, text, [X, 0], s.k, s.k + s.delta, False, True)
-    _learn_and_apply(prompt, SOURCE_BRANCH, TARGET_BRANCH)
-    prompt[IDS.apply]["inputs"]["source_branch"] = [DECOMPOSE_SOURCE_BRANCH, 0]
-    return prompt
-
-
 def custom_branched(s: EditSettings) -> dict[str, Any]:
     """The same pairs with SamplerCustomAdvanced: x over SplitSigmas(k)'s high sigmas, the
     branches without new noise over its low sigmas split again at delta (their high part)."""
-    prompt = {**_base(s), **_custom_parts(s)}
+    prompt = {**base(s), **_custom_parts(s)}
     prompt[SPLIT_DELTA] = node("SplitSigmas", sigmas=[SPLIT_K, 1], step=s.delta)
     prompt[X] = _custom(GUIDE_SOURCE, NOISE, [SPLIT_K, 0], [IDS.empty_latent, 0])
     for key, guider in ((SOURCE_BRANCH, GUIDE_SOURCE), (TARGET_BRANCH, GUIDE_TARGET)):
         prompt[key] = _custom(guider, NO_NOISE, [SPLIT_DELTA, 0], [X, 0])
-    _learn_and_apply(prompt, SOURCE_BRANCH, TARGET_BRANCH)
+    learn_and_apply(prompt, SOURCE_BRANCH, TARGET_BRANCH)
     prompt[IDS.apply]["inputs"]["source_branch"] = [DECOMPOSE_SOURCE_BRANCH, 0]
-    return prompt
-
-
-def ksampler_paper(s: EditSettings) -> dict[str, Any]:
-    """The paper's pairs with KSamplerAdvanced: the source prompt to k, the target to
-    k + delta, both from step 0 and the same seed."""
-    prompt = _base(s)
-    prompt[X] = _sampler(s, IDS.source_text, [IDS.empty_latent, 0], 0, s.k, True, True)
-    prompt[TARGET_BRANCH] = _sampler(
-        s, IDS.target_text, [IDS.empty_latent, 0], 0, s.k + s.delta, True, True
-    )
-    _learn_and_apply(prompt, X, TARGET_BRANCH)
     return prompt
 
 
 def custom_paper(s: EditSettings) -> dict[str, Any]:
     """The paper's pairs with SamplerCustomAdvanced, the steps wired from the pack's Edit Steps
     node (steps -> BasicScheduler, k and k + delta -> the two SplitSigmas' step)."""
-    prompt = {**_base(s), **_custom_parts(s)}
+    prompt = {**base(s), **_custom_parts(s)}
     prompt[STEPS] = node("SingularEditSteps", steps=s.steps, edit_step=s.k, delta=s.delta)
     prompt[SCHEDULE]["inputs"]["steps"] = [STEPS, 0]
     prompt[SPLIT_K]["inputs"]["step"] = [STEPS, 1]
     prompt[SPLIT_TARGET] = node("SplitSigmas", sigmas=[SCHEDULE, 0], step=[STEPS, 2])
     prompt[X] = _custom(GUIDE_SOURCE, NOISE, [SPLIT_K, 0], [IDS.empty_latent, 0])
     prompt[TARGET_BRANCH] = _custom(GUIDE_TARGET, NOISE, [SPLIT_TARGET, 0], [IDS.empty_latent, 0])
-    _learn_and_apply(prompt, X, TARGET_BRANCH)
+    learn_and_apply(prompt, X, TARGET_BRANCH)
     return prompt
 
 
