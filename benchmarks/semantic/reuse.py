@@ -11,8 +11,9 @@ Rows for a new seed, every one at the cost of its plain generation (N UNet calls
 - **mean local edits at step t**: the source continued to step t, plus ``s mean_i e_i``;
 - **aligned local edits at step t**: plus ``s a``, each ``e_i`` moved by the displacement that
   lines the training seed's source latent at step t up with the new one, averaged weighted
-  by their correlation (``svd_core.alignment``); the training latents at step t are stored
-  with the attribute (learned once, not counted per image);
+  by their correlation: what *Apply* adds without a target to an attribute learned with
+  ``reuse_reference`` (``svd_core.reuse_aligned_edit``); the training latents at step t are
+  stored with the attribute (learned once, not counted per image);
 - the native rows of the toolbox (switch, window, blend from k) and the **prompt window from
   step t**, scored the same way (identity at 90 % success, paired bootstrap against the best
   native row).
@@ -21,6 +22,7 @@ Rows for a new seed, every one at the cost of its plain generation (N UNet calls
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -30,6 +32,7 @@ import torch
 
 import svd_core
 from svd_core.alignment import aligned_mean_edit
+from svd_core.avi import reuse_tensors
 
 from .models import KINDS, World, load_world
 from .readme import write_section
@@ -90,15 +93,33 @@ class ReuseBed(Toolbox):
             edits = self.training_edits(key, kind.split()[1], p)
             return self.finish_from(t, new + s * edits.mean(0))
 
-        def edit() -> torch.Tensor:
-            edits = self.training_edits(key, kind, p)
-            references = self._memo(
+        def references() -> torch.Tensor:
+            return self._memo(
                 ("att", "references", t, p), lambda: self.latent_at(t, True, None)[:p]
             )
-            return aligned_mean_edit(new, references, edits)
+
+        def edit() -> torch.Tensor:
+            if kind == "local":  # what Apply adds without a target, through the shipped path
+                return svd_core.reuse_aligned_edit(
+                    svd_core.decompose(new), self.reusable(key, t, p)
+                )
+            return aligned_mean_edit(new, references(), self.training_edits(key, kind, p))
 
         a = self._memo(("aligned", key, how, p, self.n), edit)
         return self.finish_from(t, new + s * a)
+
+    def reusable(self, key: str, t: int, p: int) -> svd_core.Attribute:
+        """The attribute learned on ``p`` branched pairs with their source branches continued
+        to step ``t`` as reuse references (what Learn stores with ``reuse_reference``)."""
+
+        def make() -> svd_core.Attribute:
+            xs = svd_core.decompose(self.branch(EMPTY, K, D, True, None)[:p])
+            zt = svd_core.decompose(self.branch(self.target_tokens(key), K, D, True, None)[:p])
+            refs = svd_core.decompose(self.latent_at(t, True, None)[:p])
+            att = self.attribute(key, "branched", K, D, KS, p)
+            return dataclasses.replace(att, **reuse_tensors(xs, zt, refs), reuse_step=t)
+
+        return self._memo(("att", "reusable", key, t, p), make)
 
     def latent_at(self, t: int, train: bool, n: int | None) -> torch.Tensor:
         """The source prompt's latent at step ``t >= k + delta`` (the continuation's)."""
