@@ -77,7 +77,7 @@ class AttributeStrengthSweep(PackNode):
                     "target_latent_svd",
                     optional=True,
                     tooltip="Optional decomposition of this image's own target latent (not "
-                    "connected: the attribute's stored mean edit is added).",
+                    "connected: the attribute's reuse edit is added, as by Apply).",
                 ),
                 LatentSVDType.Input(
                     "source_branch",
