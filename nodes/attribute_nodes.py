@@ -13,7 +13,7 @@ from ..svd_core.config import MAX_COMPONENTS, MAX_HIDDEN
 from .common import PackNode
 from .compat import advanced, search_aliases
 from .plotting import loss_curve_image
-from .provenance import apply_note, learn_provenance
+from .provenance import apply_note, learn_provenance, reuse_step_note
 from .types import CATEGORY, AttributeType, LatentSVDType, SingularLatent
 
 LEARN = "Learn Attribute from Pair (singular values)"
@@ -223,6 +223,8 @@ class ApplySingularEdit(PackNode):
             description="Edits a latent's singular value decomposition with a learned "
             "attribute: edited = x + strength * edit. The help page (?) says which edit each "
             "wiring (target, source_branch, neither) applies.",
+            # The running prompt and this node's id: the step its latent comes from.
+            hidden=[io.Hidden.prompt, io.Hidden.unique_id],
             inputs=[
                 LatentSVDType.Input(
                     "latent_svd",
@@ -290,6 +292,10 @@ class ApplySingularEdit(PackNode):
             local=local,
         )
         note = apply_note(attribute, target is not None)
+        if target is None:
+            graph = cls.hidden  # ComfyUI's hidden inputs (the running prompt)
+            prompt, node_id = getattr(graph, "prompt", None), getattr(graph, "unique_id", None)
+            note = reuse_step_note(prompt, node_id, attribute)
         return io.NodeOutput(
             latent_svd.replace_svd(edited), ui=None if note is None else ui.PreviewText(note)
         )

@@ -1,7 +1,7 @@
 """The edit's step arithmetic in one place: N steps, edit step k and offset delta -> the step
-numbers every sampler of the method needs (k, k + delta, N, and the reuse step). ComfyUI 0.3.75 has no integer
-math node, and three samplers whose step fields must agree by hand is the method's most
-common wiring mistake; the blueprints enter the numbers once here."""
+numbers every sampler of the method needs (k, k + delta, N, and the reuse step). ComfyUI 0.3.75
+has no integer math node, and three samplers whose step fields must agree by hand is the
+method's most common wiring mistake; the blueprints enter the numbers once here."""
 
 from __future__ import annotations
 

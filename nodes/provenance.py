@@ -361,6 +361,31 @@ def apply_note(
     )
 
 
+def reuse_step_note(prompt: object, node_id: object, attribute: Any) -> str | None:
+    """What Apply (node ``node_id``) shows when it adds an aligned reuse edit to a latent from
+    a sampler that stops at another step than the attribute's references, else None (also
+    when the graph does not show the step)."""
+    want = getattr(attribute, "reuse_step", None)
+    if want is None or getattr(attribute, "reuse_references", None) is None:
+        return None
+    node = prompt.get(str(node_id)) if isinstance(prompt, Mapping) else None
+    hit = _upstream(prompt, _inputs(node).get("latent_svd"), _sampler) if node else None
+    if hit is None:
+        return None
+    try:
+        got = _run(prompt, *hit).end  # type: ignore[arg-type]
+    except _Unreadable:
+        return None
+    if got == want:
+        return None
+    return (
+        f"{APPLY}: this attribute's reuse edit follows the subject in latents at step {want} "
+        f"(where its references were taken), but this latent comes from a sampler that stops "
+        f"at step {got}. Stop the new seed's source sampler at step {want} (Edit Steps' "
+        "reuse_step) and continue from there, or the subject may not be found."
+    )
+
+
 def reuse_words(attribute: Any) -> str:
     """What Apply adds to a new latent without a target, in one line."""
     if getattr(attribute, "reuse_references", None) is None:

@@ -87,6 +87,18 @@ def test_learned_references_make_apply_follow_the_subject_without_a_target(
     want = x + s.strength * core.reuse_aligned_edit(core.decompose(x), attribute)
     assert _rel(edited, want) < 1e-5
     assert float((edited - x).abs().max()) > 1e-3
+    assert NEW_APPLY not in result.ui  # the latent is at the reuse step: nothing to say
+
+
+def test_apply_says_when_the_latent_is_not_at_the_reuse_step(comfy_runtime: ComfyRuntime) -> None:
+    s = SETTINGS
+    prompt = _new_seed(_with_reference(ksampler_branched(s), s), s, s.width)
+    prompt[NEW_X]["inputs"]["end_at_step"] = s.k
+    result = comfy_runtime.run_prompt(prompt, outputs=[NEW_RECOMPOSE])
+    assert result.success, result.error_message()
+    (note,) = result.ui[NEW_APPLY]["text"]
+    assert note.startswith("Apply Singular Value Edit: this attribute's reuse edit follows")
+    assert f"at step {REUSE_STEP}" in note and f"stops at step {s.k}" in note
 
 
 def test_the_reuse_survives_save_and_load_and_the_load_node_says_so(
