@@ -52,7 +52,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
             "hidden": ("INT", {"default": 128, "min": 1}),
             "name": ("STRING", {"default": "attribute"}),
         },
-        "optional": {},
+        "optional": {"reuse_reference": ("LATENT_SVD", {})},
     },
     "ApplySingularEdit": {
         "display": "Apply Singular Value Edit",
