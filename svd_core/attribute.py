@@ -49,11 +49,11 @@ class Attribute:
         mean_edit: ``[C, H, W]`` (video: ``[C, T, H, W]``) float32 or ``None``: the learned
             edit ``y - x`` averaged over the training pairs, position by position.  Added to
             a new latent (:func:`svd_core.apply_attribute` without a target, when the
-            attribute has no reuse references) it edits at the cost of the source run alone.  It is a latent-space direction of the model and
-            size it was learned on: it applies only to latents of the same model family
-            (same latent space), the same ``C, H, W`` (and ``T``) and about the same step
-            ``k`` (the ``step`` provenance); nothing else is checked or can be.  ``None`` in
-            files of format version 1.
+            attribute has no reuse references) it edits at the cost of the source run
+            alone.  It is a latent-space direction of the model and size it was learned on:
+            it applies only to latents of the same model family (same latent space), the same
+            ``C, H, W`` (and ``T``) and about the same step ``k`` (the ``step`` provenance);
+            nothing else is checked or can be.  ``None`` in files of format version 1.
         pair_mode: how the pairs were made (provenance): ``"independent"`` (the paper's
             target, sampled from step 0 to ``k + delta``), ``"branched"`` (source and target
             both continued from the same ``x`` for ``delta`` steps; see
