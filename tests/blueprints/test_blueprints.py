@@ -2,7 +2,8 @@
 UI (headless Chromium): generated from the live node definitions, listed by /global_subgraphs,
 found in the node library by search, dropped with a click as one node, converted by the
 frontend's graphToPrompt and run end to end on the random-weight SD 2.1 checkpoint. At
-strength 0 each blueprint's edit equals the hand-wired example graph's unedited result; the
+strength 0 each blueprint's edit equals the hand-wired example graph's unedited result (the
+reuse blueprint's too: its source run split at the reuse step is the same generation); the
 photo path (an encoded PNG the test draws, noised to step k) equals re-generating the photo
 from step k with the source prompt. Sizes and steps are reduced as in tests/workflows."""
 
@@ -28,7 +29,8 @@ from harness.blueprint_page import (
     set_widgets,
 )
 from harness.browser import ComfyPage, fit_graph
-from harness.build_blueprints import BLUEPRINTS, GENERATE, LEARN, OUT_DIR, PHOTO, build_all
+from harness.build_blueprints import BLUEPRINTS, GENERATE, LEARN, OUT_DIR, PHOTO, REUSE, build_all
+from harness.graph_pieces import NEGATIVE_PROMPT, SOURCE_PROMPT
 from harness.server import PACK_NAME, ComfyServer, output_root
 from harness.workflow_format import node_specs
 from PIL import Image
@@ -47,7 +49,8 @@ SD21 = "v2-1_512-ema-pruned.safetensors"
 PHOTO_FILE = "example.png"  # the name the photo example workflow opens
 FILES = sorted(OUT_DIR.glob("*.json"))
 # The reduced run: the hand-wired examples reduced by workflows.support map k = 9 -> 1 and
-# k + delta = 12 -> 2 of 3 steps; the blueprints get the same numbers through their widgets.
+# k + delta = 11 -> 2 of 3 steps; the blueprints get the same numbers through their widgets.
+# Their reuse step, max(k + delta, round(0.6 * 3)), is then 2 as well.
 REDUCED = {"seed": 42, "steps": REDUCED_STEPS, "edit_step": 1, "delta": 1}
 SIZE = {"width": REDUCED_SIZE, "height": REDUCED_SIZE}
 TOL = 1e-4
@@ -63,6 +66,33 @@ def _subgraph(data: dict[str, Any]) -> dict[str, Any]:
 
 def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a - b).norm() / b.norm().clamp_min(1e-12))
+
+
+#: Edit Steps' outputs: steps, edit_step (k), target_step (k + delta), reuse_step.
+REUSE_SLOT = 3
+
+
+def _plan_step(prompt: dict[str, Any], value: object) -> object:
+    """A step field of the prompt: a number, or a link to the Edit Steps node's outputs,
+    computed here from its inputs (reuse step = max(k + delta, round(0.6 N)))."""
+    if not isinstance(value, list):
+        return value
+    plan = prompt[value[0]]
+    assert plan["class_type"] == "SingularEditSteps"
+    w = plan["inputs"]
+    n, k, target = w["steps"], w["edit_step"], w["edit_step"] + w["delta"]
+    return (n, k, target, max(target, round(0.6 * n)))[value[1]]
+
+
+def _decomposed(prompt: dict[str, Any], link: list[Any]) -> list[Any]:
+    """The latent link that the 'Latent Singular Value Decompose' at ``link`` decomposes."""
+    decomposition = prompt[link[0]]
+    assert decomposition["class_type"] == "LatentSVDDecompose"
+    return decomposition["inputs"]["latent"]
+
+
+def _text(prompt: dict[str, Any], sampler: dict[str, Any]) -> str:
+    return prompt[sampler["inputs"]["positive"][0]]["inputs"]["text"]
 
 
 # --- files and server ------------------------------------------------------------------------
@@ -88,8 +118,8 @@ def test_step_arithmetic_is_inside_and_few_widgets_are_exposed(path: Path) -> No
     sg = _subgraph(data)
     (outer,) = data["nodes"]
     widgets = [i["name"] for i in outer["inputs"] if "widget" in i]
-    assert len(sg["nodes"]) >= 10, "an inner graph worth hiding"
-    assert len(widgets) <= 13
+    assert len(sg["nodes"]) >= 9, "an inner graph worth hiding"
+    assert len(widgets) <= 14
     assert [p[1] for p in outer["properties"]["proxyWidgets"]] == widgets
     (plan,) = [n for n in sg["nodes"] if n["type"] == "SingularEditSteps"]
     from_plan = {lk["target_id"]: lk for lk in sg["links"] if lk["origin_id"] == plan["id"]}
@@ -125,8 +155,8 @@ def test_server_lists_every_blueprint(comfy_server: ComfyServer) -> None:
 
 @dataclass
 class PageRun:
-    """One canvas with the three blueprints (learn -> generate, learn -> photo) queued twice:
-    at strength 0 and at strength 1."""
+    """One canvas with the four blueprints (learn -> generate, learn -> photo, learn -> reuse)
+    queued twice: at strength 0 and at strength 1."""
 
     listed: list[dict[str, Any]]
     dropped: dict[str, dict[str, Any]]
@@ -151,13 +181,14 @@ def page_run(page: ComfyPage, workflow_runner: WorkflowRunner) -> PageRun:
         LEARN: drop_blueprint(page, LEARN, (450, 0)),
         GENERATE: drop_blueprint(page, GENERATE, (950, 0)),
         PHOTO: drop_blueprint(page, PHOTO, (950, 700)),
+        REUSE: drop_blueprint(page, REUSE, (950, 1300)),
     }
-    learn, gen, edit = (dropped[n]["id"] for n in (LEARN, GENERATE, PHOTO))
-    for node in (learn, gen, edit):
+    learn, gen, edit, reuse = (dropped[n]["id"] for n in (LEARN, GENERATE, PHOTO, REUSE))
+    for node in (learn, gen, edit, reuse):
         connect(page, loader, "MODEL", node, "model")
         connect(page, loader, "CLIP", node, "clip")
-    connect(page, learn, "attribute", gen, "attribute")
-    connect(page, learn, "attribute", edit, "attribute")
+    for node in (gen, edit, reuse):
+        connect(page, learn, "attribute", node, "attribute")
     connect(page, loader, "VAE", edit, "vae")
     connect(page, photo, "IMAGE", edit, "image")
     saves = {}
@@ -165,6 +196,7 @@ def page_run(page: ComfyPage, workflow_runner: WorkflowRunner) -> PageRun:
         ("learn_edited", (learn, "edited"), 0),
         ("learn_unedited", (learn, "unedited"), 150),
         ("generated", (gen, "LATENT"), 300),
+        ("reused", (reuse, "LATENT"), 1300),
     ):
         saves[what] = add_node(
             page, "SaveLatent", (1450, y), {"filename_prefix": f"bp_test/{what}"}
@@ -177,6 +209,7 @@ def page_run(page: ComfyPage, workflow_runner: WorkflowRunner) -> PageRun:
     for strength in (0.0, 1.0):
         set_widgets(page, learn, REDUCED | SIZE | {"strength": strength})
         set_widgets(page, gen, REDUCED | SIZE | {"strength": strength})
+        set_widgets(page, reuse, REDUCED | SIZE | {"strength": strength})
         set_widgets(page, edit, REDUCED | {"strength": strength})
         if strength == 0.0:
             assert fit_graph(page)
@@ -251,24 +284,18 @@ def test_each_blueprint_applies_the_edit_between_noise_matched_branches(page_run
     branches."""
     prompt = page_run.prompts[1.0]
     k, delta = REDUCED["edit_step"], REDUCED["delta"]
-    for node in page_run.dropped.values():
+    for name, node in page_run.dropped.items():
+        if name == REUSE:  # no branches: test_reuse_blueprint_edits_at_the_reuse_step
+            continue
         inner = {nid: v for nid, v in prompt.items() if nid.startswith(f"{node['id']}:")}
         (apply_id,) = [nid for nid, v in inner.items() if v["class_type"] == "ApplySingularEdit"]
         apply_ = inner[apply_id]["inputs"]
 
         def latent_of(link: list[Any]) -> list[Any]:
-            decomposition = prompt[link[0]]
-            assert decomposition["class_type"] == "LatentSVDDecompose"
-            return decomposition["inputs"]["latent"]
+            return _decomposed(prompt, link)
 
         def step(value: object) -> object:
-            """A step field: a number, or a link to the Edit Steps node's outputs."""
-            if not isinstance(value, list):
-                return value
-            plan = prompt[value[0]]
-            assert plan["class_type"] == "SingularEditSteps"
-            w = plan["inputs"]
-            return (w["steps"], w["edit_step"], w["edit_step"] + w["delta"])[value[1]]
+            return _plan_step(prompt, value)
 
         assert apply_["latent_svd"] == apply_["source_branch"] and apply_["local"] is True
         x = prompt[latent_of(apply_["source_branch"])[0]]["inputs"]["latent_image"]
@@ -297,6 +324,60 @@ def test_each_blueprint_applies_the_edit_between_noise_matched_branches(page_run
         ):
             assert learn["source"] == apply_["source_branch"]
             assert learn["target"] == apply_["target"]
+            # the reuse reference: the source branch continued by the source prompt from
+            # k + delta to the reuse step, no new noise, leftover noise kept
+            reference = prompt[_decomposed(prompt, learn["reuse_reference"])[0]]
+            w = reference["inputs"]
+            assert reference["class_type"] == "KSamplerAdvanced"
+            assert w["latent_image"] == latent_of(apply_["source_branch"])
+            assert _text(prompt, reference) == texts["source_branch"]
+            assert step(w["start_at_step"]) == k + delta
+            assert w["end_at_step"][1] == REUSE_SLOT
+            assert step(w["end_at_step"]) == max(k + delta, round(0.6 * REDUCED["steps"]))
+            assert (w["add_noise"], w["return_with_leftover_noise"]) == ("disable", "enable")
+
+
+@pytest.mark.browser
+def test_reuse_blueprint_edits_at_the_reuse_step(page_run: PageRun) -> None:
+    """In the prompt the frontend sends: the reuse blueprint runs no target prompt; its Apply
+    has neither target nor source_branch (the aligned reuse edit), and edits the decomposition
+    of the source prompt's run from step 0 (new noise, leftover noise kept) to Edit Steps'
+    reuse step; the edited latent continues from the reuse step to the end without new
+    noise."""
+    prompt = page_run.prompts[1.0]
+    node = page_run.dropped[REUSE]
+    inner = {nid: v for nid, v in prompt.items() if nid.startswith(f"{node['id']}:")}
+    texts = [v["inputs"]["text"] for v in inner.values() if v["class_type"] == "CLIPTextEncode"]
+    assert sorted(texts) == sorted([SOURCE_PROMPT, NEGATIVE_PROMPT]), "no target prompt"
+    (apply_id,) = [nid for nid, v in inner.items() if v["class_type"] == "ApplySingularEdit"]
+    apply_ = inner[apply_id]["inputs"]
+    assert "target" not in apply_ and "source_branch" not in apply_
+    assert prompt[apply_["attribute"][0]]["class_type"] == "LearnAttributeFromPair"
+    reuse = max(REDUCED["edit_step"] + REDUCED["delta"], round(0.6 * REDUCED["steps"]))
+    source = prompt[_decomposed(prompt, apply_["latent_svd"])[0]]
+    w = source["inputs"]
+    assert source["class_type"] == "KSamplerAdvanced"
+    assert prompt[w["latent_image"][0]]["class_type"] == "EmptyLatentImage"
+    assert _plan_step(prompt, w["start_at_step"]) == 0
+    assert w["end_at_step"][1] == REUSE_SLOT and _plan_step(prompt, w["end_at_step"]) == reuse
+    assert (w["add_noise"], w["return_with_leftover_noise"]) == ("enable", "enable")
+    assert w["noise_seed"] == REDUCED["seed"]
+    assert _text(prompt, source) == SOURCE_PROMPT
+    (recompose,) = [
+        nid
+        for nid, v in inner.items()
+        if v["class_type"] == "LatentRecompose" and v["inputs"]["latent_svd"][0] == apply_id
+    ]
+    (edited,) = [
+        v["inputs"]
+        for v in inner.values()
+        if v["class_type"] == "KSamplerAdvanced" and v["inputs"]["latent_image"][0] == recompose
+    ]
+    assert edited["start_at_step"][1] == REUSE_SLOT
+    assert _plan_step(prompt, edited["start_at_step"]) == reuse
+    assert _plan_step(prompt, edited["end_at_step"]) >= REDUCED["steps"]
+    assert edited["add_noise"] == "disable"
+    assert edited["positive"] == w["positive"]
 
 
 def _latent(run: PageRun, strength: float, what: str) -> torch.Tensor:
@@ -314,7 +395,7 @@ def _image(run: PageRun, strength: float, what: str) -> np.ndarray:
 @pytest.mark.slow
 def test_blueprints_run_end_to_end(page_run: PageRun) -> None:
     for strength in (0.0, 1.0):
-        for what in ("learn_edited", "learn_unedited", "generated"):
+        for what in ("learn_edited", "learn_unedited", "generated", "reused"):
             lat = _latent(page_run, strength, what)
             assert lat.shape == (1, 4, REDUCED_SIZE // 8, REDUCED_SIZE // 8)
             assert torch.isfinite(lat).all()
@@ -329,6 +410,11 @@ def test_blueprints_run_end_to_end(page_run: PageRun) -> None:
     assert (
         _rel(_latent(page_run, 0.0, "learn_edited"), _latent(page_run, 0.0, "learn_unedited")) < TOL
     )
+    # The reuse blueprint at strength 0 hands the source run on unchanged at the reuse step,
+    # and a KSamplerAdvanced run split at a step with leftover noise is the same run: the
+    # plain generation of the seed, which the learn blueprint's unedited output also is.
+    assert _rel(_latent(page_run, 0.0, "reused"), _latent(page_run, 0.0, "learn_unedited")) < TOL
+    assert _rel(_latent(page_run, 1.0, "reused"), _latent(page_run, 0.0, "reused")) > 1e-3
     assert (
         np.abs(
             _image(page_run, 1.0, "photo_edited") - _image(page_run, 1.0, "photo_unedited")
@@ -406,11 +492,11 @@ def test_photo_workflow_at_strength_0_equals_regenerating_from_step_k(
 
 
 @pytest.mark.browser
-def test_learn_and_generate_blueprints_at_strength_0_equal_the_hand_wired_unedited(
+def test_learn_generate_and_reuse_blueprints_at_strength_0_equal_the_hand_wired_unedited(
     page_run: PageRun, hand_wired: dict[str, Any]
 ) -> None:
     ref = hand_wired["learn_unedited"]
-    for what in ("learn_edited", "learn_unedited", "generated"):
+    for what in ("learn_edited", "learn_unedited", "generated", "reused"):
         got = _latent(page_run, 0.0, what)
         assert got.shape == ref.shape
         assert _rel(got, ref) < TOL, what

@@ -83,7 +83,7 @@ def read_out(page: ComfyPage, comfy_server: ComfyServer) -> dict[str, Any]:
         for nid, node in canvas.items()
         if node["class_type"] == "SaveImage"
     }
-    # 32 x (38 sampler steps + a 200-step training), batch 1: 3 min on 0.3.75 here; a
+    # 32 x (42 sampler steps + a 200-step training), batch 1: 3 min on 0.3.75 here; a
     # shared 2-core machine slows the server (two torch threads) by up to 10x.
     entry = comfy_server.run_prompt(per_seed(canvas, SEEDS), timeout=1800)
     files = comfy_server.output_files(entry)

@@ -37,11 +37,14 @@ from harness.graph_pieces import (  # noqa: E402
     Sampling,
     apply_and_continue,
     branches,
+    continuation,
     decode,
+    decompose,
     edit_steps,
     learn,
     noised_photo,
     prompt_encoders,
+    reuse_reference,
     to_step,
 )
 from harness.server import REPO_ROOT, ComfyPaths, make_base_directory, start_server  # noqa: E402
@@ -58,6 +61,7 @@ CATEGORY = "latent/singular value edit"
 LEARN = "Learn Attribute from Prompt Pair (singular values)"
 GENERATE = "Generate with Attribute (singular values)"
 PHOTO = "Edit Photo with Attribute (singular values)"
+REUSE = "Generate with Attribute, Reuse (singular values)"
 DEFAULTS = {
     "seed": 42,
     "steps": 30,
@@ -78,6 +82,10 @@ PLANNED = {"model": None, "plan": "plan"}
 BRANCH_TITLES = ("Source branch: k to k + delta", "Target branch: k to k + delta")
 EDITED = "Edited: continue from k + delta"
 UNEDITED = "Unedited: continue from k + delta"
+REUSE_TITLE = "Source branch to the reuse step"
+#: Apply's strength in the reuse blueprint: the aligned reuse edit needs about 2 (1 to 6 on the
+#: test worlds; web/docs/ApplySingularEdit.md).
+REUSE_STRENGTH = 2.0
 _NS = uuid.UUID("5b0d5a53-7d1c-4f43-9f5e-2b4c3e0a7a11")  # stable ids across rebuilds
 INPUT_NODE, OUTPUT_NODE = -10, -20
 LINK_KEYS = ("id", "origin_id", "origin_slot", "target_id", "target_slot", "type")
@@ -99,8 +107,9 @@ def socket(name: str, type_: str, *targets: tuple[str, str]) -> Port:
 
 
 def widget(name: str, *targets: tuple[str, str], value: Any = None) -> Port:
-    """A widget on the outer node, feeding the named widget of every target node."""
-    return Port(name, targets, None, DEFAULTS.get(name, value))
+    """A widget on the outer node, feeding the named widget of every target node; its default
+    is ``value`` if given, else the blueprints' shared default."""
+    return Port(name, targets, None, DEFAULTS.get(name) if value is None else value)
 
 
 @dataclass(frozen=True)
@@ -122,46 +131,66 @@ class Blueprint:
 # --- the inner graphs -----------------------------------------------------------------------
 
 
-def prompts_and_plan() -> Nodes:
-    """The three prompts and 'Edit Steps' ("plan"), left of the samplers."""
-    titles = ("Source prompt", "Target prompt", "Negative prompt")
-    return merge(
-        prompt_encoders(-440, titles, clip=None), {"plan": edit_steps((-440, 520), SAMPLING)}
+PROMPT_NAMES = ("source", "target", "negative")
+PROMPT_TITLES = {
+    "source": "Source prompt",
+    "target": "Target prompt",
+    "negative": "Negative prompt",
+}
+PROMPT_TEXTS = {"source": SOURCE_PROMPT, "target": TARGET_PROMPT, "negative": NEGATIVE_PROMPT}
+PROMPT_HEIGHTS = {"source": 140, "target": 140, "negative": 120}
+
+
+def prompts_and_plan(names: tuple[str, ...] = PROMPT_NAMES) -> Nodes:
+    """The prompts (all three, or the ``names`` given) and 'Edit Steps' ("plan") under them,
+    left of the samplers."""
+    encoders = prompt_encoders(
+        -440,
+        tuple(PROMPT_TITLES[n] for n in names),
+        tuple(PROMPT_TEXTS[n] for n in names),
+        tuple(PROMPT_HEIGHTS[n] for n in names),
+        clip=None,
+        names=names,
     )
+    return merge(encoders, {"plan": edit_steps((-440, 180 * len(names) - 20), SAMPLING)})
 
 
 def generated_pair() -> Nodes:
     """Empty latent, x = the source prompt to step k from one seed, and its two branches."""
     size = {"width": DEFAULTS["width"], "height": DEFAULTS["height"], "batch_size": 1}
-    x = to_step(SAMPLING, (0, 0), "Source to step k (x)", SAMPLING.k, **PLANNED)
+    x = to_step(SAMPLING, (0, 0), "Source to step k (x)", "edit_step", **PLANNED)
     return merge(
         {"latent": Node("EmptyLatentImage", (0, 700), (320, 110), size), "x": x},
         branches(SAMPLING, "x", ((440, 0), (440, 380)), BRANCH_TITLES, **PLANNED),
     )
 
 
-def shared_ports(samplers: list[str], seeds: list[tuple[str, str]]) -> list[Port]:
-    """The widgets every blueprint shows, in the order a user fills them in."""
+def shared_ports(
+    samplers: list[str],
+    seeds: list[tuple[str, str]],
+    prompts: tuple[str, ...] = PROMPT_NAMES,
+    strength: float | None = None,
+) -> list[Port]:
+    """The widgets every blueprint shows, in the order a user fills them in: a text widget
+    per prompt it has, then seed, steps, the samplers' settings, k, delta and strength."""
     return [
-        widget("source_prompt", ("source", "text"), value=SOURCE_PROMPT),
-        widget("target_prompt", ("target", "text"), value=TARGET_PROMPT),
-        widget("negative_prompt", ("negative", "text"), value=NEGATIVE_PROMPT),
+        *(widget(f"{n}_prompt", (n, "text"), value=PROMPT_TEXTS[n]) for n in prompts),
         widget("seed", *seeds),
         widget("steps", ("plan", "steps")),
         *(widget(name, *[(s, name) for s in samplers]) for name in SAMPLER_WIDGETS),
         widget("edit_step", ("plan", "edit_step")),
         widget("delta", ("plan", "delta")),
-        widget("strength", ("apply", "strength")),
+        widget("strength", ("apply", "strength"), value=strength),
     ]
 
 
 SAMPLER_WIDGETS = ("cfg", "sampler_name", "scheduler")
 
 
-def model_and_clip(*model_targets: str) -> list[Port]:
+def model_and_clip(*model_targets: str, prompts: tuple[str, ...] = PROMPT_NAMES) -> list[Port]:
     return [
         socket("model", "MODEL", *[(node, "model") for node in model_targets]),
-        socket("clip", "CLIP", *[(prompt, "clip") for prompt in ("source", "target", "negative")]),
+        socket("clip", "CLIP", *[(prompt, "clip") for prompt in prompts]),
     ]
 
 
@@ -173,23 +202,32 @@ SIZE_PORTS = [widget("width", ("latent", "width")), widget("height", ("latent", 
 
 
 def learn_blueprint() -> Blueprint:
-    samplers = ["x", "source_branch", "target_branch", "edited", "plain"]
+    samplers = ["x", "source_branch", "target_branch", "reuse", "edited", "plain"]
     nodes = merge(
         prompts_and_plan(),
         generated_pair(),
-        {"learn": learn((1140, 0), "attribute")},
+        # Below the branches: what makes the attribute reusable on new seeds without a target.
+        reuse_reference(SAMPLING, (440, 760), REUSE_TITLE, **PLANNED),
+        {"learn": learn((1140, 0), "attribute", reuse_reference="dreuse")},
         apply_and_continue(SAMPLING, 1520, "learn.attribute", (EDITED, UNEDITED), **PLANNED),
     )
     return Blueprint(
         LEARN,
-        "Learns an attribute (e.g. smiling) from a source and a target prompt on one "
-        "seed and edits that seed with it: both prompts continue from the source's step-k "
-        "latent for delta steps, the edit between them is added to the source branch where "
-        "they differ, and the source prompt finishes from k + delta. Outputs the attribute "
-        "(save it or connect it to 'Generate with Attribute'), the edited and the unedited "
-        "latent.",
+        "Learns an attribute (e.g. smiling) from a source and a target prompt on batch_size "
+        "seeds (16 or more to reuse it without a target run) and edits them with it: both "
+        "prompts continue from the source's step-k latent for delta steps, the edit between "
+        "them is added to the source branch where they differ, and the source prompt finishes "
+        "from k + delta. Outputs the attribute "
+        "(save it, or connect it to 'Generate with Attribute' or, for new seeds without a "
+        "target run, 'Generate with Attribute, Reuse'), the edited and the unedited latent.",
         nodes,
-        [*model_and_clip(*samplers), *shared_ports(samplers, seeds_of(samplers)), *SIZE_PORTS],
+        [
+            *model_and_clip(*samplers),
+            *shared_ports(samplers, seeds_of(samplers)),
+            *SIZE_PORTS,
+            # Several seeds learn one attribute: what reuse on new seeds needs (16 or more).
+            widget("batch_size", ("latent", "batch_size"), value=1),
+        ],
         [
             Output("attribute", "SVD_ATTRIBUTE", "learn.attribute"),
             Output("edited", "LATENT", "edited"),
@@ -255,7 +293,62 @@ def photo_blueprint() -> Blueprint:
     )
 
 
-BLUEPRINTS = {LEARN: learn_blueprint, GENERATE: generate_blueprint, PHOTO: photo_blueprint}
+def reuse_blueprint() -> Blueprint:
+    """A new seed with no target run: the source prompt to the reuse step, the attribute's
+    aligned reuse edit there (Apply with neither target nor source_branch), the source prompt
+    to the end. Edit Steps stays: its reuse_step is never before the attribute's k + delta."""
+    prompts = ("source", "negative")
+    samplers = ["x", "edited"]
+    size = {"width": DEFAULTS["width"], "height": DEFAULTS["height"], "batch_size": 1}
+    nodes = merge(
+        prompts_and_plan(prompts),
+        {
+            "latent": Node("EmptyLatentImage", (0, 380), (320, 110), size),
+            "x": to_step(SAMPLING, (0, 0), "Source to the reuse step", "reuse_step", **PLANNED),
+            "dx": decompose((360, 0), "x", "Decompose at the reuse step"),
+            "apply": Node(
+                "ApplySingularEdit",
+                (720, 0),
+                (320, 140),
+                {"strength": REUSE_STRENGTH},
+                "Apply the aligned reuse edit",
+                {"latent_svd": "dx", "attribute": None},
+            ),
+            "rec": Node("LatentRecompose", (720, 180), (280, 60), inputs={"latent_svd": "apply"}),
+            "edited": continuation(
+                SAMPLING,
+                (1080, 0),
+                "Edited: continue from the reuse step",
+                "rec",
+                "reuse_step",
+                **PLANNED,
+            ),
+        },
+    )
+    return Blueprint(
+        REUSE,
+        "Applies an attribute learned with reuse references (the learn blueprint's, or "
+        "loaded) to a new seed at the cost of a plain generation, with no target prompt run. "
+        "The source prompt runs to the reuse step (0.6 of the steps, never before k + delta), "
+        "where the attribute's training edits, moved to where this seed's subject is, are "
+        "added at the chosen strength (about 2; 0 = the plain generation), and then finishes.",
+        nodes,
+        [
+            *model_and_clip(*samplers, prompts=prompts),
+            socket("attribute", "SVD_ATTRIBUTE", ("apply", "attribute")),
+            *shared_ports(samplers, seeds_of(samplers), prompts, REUSE_STRENGTH),
+            *SIZE_PORTS,
+        ],
+        [Output("LATENT", "LATENT", "edited")],
+    )
+
+
+BLUEPRINTS = {
+    LEARN: learn_blueprint,
+    GENERATE: generate_blueprint,
+    PHOTO: photo_blueprint,
+    REUSE: reuse_blueprint,
+}
 
 
 # --- serialisation --------------------------------------------------------------------------

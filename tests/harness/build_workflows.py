@@ -35,6 +35,7 @@ from harness.graph_pieces import (  # noqa: E402
     learn,
     noised_photo,
     prompt_encoders,
+    reuse_reference,
     to_step,
 )
 from harness.server import REPO_ROOT, ComfyPaths, make_base_directory, start_server  # noqa: E402
@@ -176,10 +177,15 @@ def step_note(delta: int, branched: bool = True) -> str:
 def learn_workflow(ckpt_name: str, size: int, attribute_file: str) -> Workflow:
     s = Sampling(seed=42, steps=STEPS, cfg=7.0, k=K, delta=DELTA)
     keep = {"filename": attribute_file, "overwrite": True}
+    reuse = (
+        f"Source branch to the reuse step: source prompt from k+delta={s.target_step} "
+        f"to {s.reuse_step}"
+    )
     nodes = merge(
         base(ckpt_name, size, 1),
         branched_pair(s),
-        {"learn": learn((1860, 0), "smile")},
+        reuse_reference(s, (1160, 760), reuse),
+        {"learn": learn((1860, 0), "smile", reuse_reference="dreuse")},
         apply_and_continue(s, 2240, "learn.attribute", continue_titles(s)),
         {
             "decode_edited": decode((2960, 0), "edited"),
@@ -203,7 +209,7 @@ def learn_notes(s: Sampling, attribute_file: str) -> list[Note]:
     return [
         Note("What this workflow does", (0, 680), (700, 200), KNOB_NOTE),
         Note("The paper's pairing instead", (0, 920), (700, 230), PAPER_NOTE),
-        Note("Edit step k and delta", (800, 760), (680, 150), step_note(s.delta)),
+        Note("Edit step k and delta", (800, 1140), (680, 150), step_note(s.delta)),
         Note(
             "Learning knobs",
             (1860, 560),
@@ -218,12 +224,14 @@ def learn_notes(s: Sampling, attribute_file: str) -> list[Note]:
         Note(
             "Strength and saving",
             (2240, 480),
-            (340, 220),
+            (340, 280),
             "strength: 0 = unchanged (identical to the unedited image), 1 = the learned edit, "
             "0..1 interpolates, negative pushes away from the target prompt; the edit is added to "
             "the source branch where the branches differ (local). The attribute is saved to "
             f"models/svd_attributes/{attribute_file}.safetensors for 'apply_saved_attribute' "
-            "(overwrite is on: re-running replaces it).",
+            "(overwrite is on: re-running replaces it). The reuse reference (the source branch "
+            f"continued to step {s.reuse_step}) makes it reusable on new seeds without a target "
+            "run.",
         ),
     ]
 
@@ -257,15 +265,18 @@ def apply_notes(s: Sampling) -> list[Note]:
             "the edit goes on its source branch, which then finishes from k + delta.",
         ),
         Note(
-            "Strength, seeds, the mean edit",
+            "Strength, seeds, reuse without a target",
             (1900, 320),
-            (340, 260),
+            (340, 340),
             "strength (on 'Apply Singular Value Edit'): 0 = the unedited image, 1 = the learned "
             "edit, 0.5 = half way, negative = the opposite attribute. batch_size (Empty Latent "
             "Image) = how many new seeds; noise_seed picks them. Without target and "
-            "source_branch the attribute's stored mean edit is added: no branch runs (cost of a "
-            "plain generation), same image size and about the same k as training only; learn "
-            "it from 16 or more seeds (a batch) and use strength about 3.",
+            "source_branch no branch runs (cost of a plain generation): an attribute learned "
+            "with reuse_reference (as the learn workflow saves it) adds its edits moved to "
+            "where each seed's subject is; give Apply the seed's source latent at the reuse "
+            f"step ({s.reuse_step} of {s.steps}), continue from there, strength about 2. "
+            "Without references the stored mean edit is added (same image size only; "
+            "strength about 3).",
         ),
         Note(
             "Attributes of the paper's pairing",

@@ -18,6 +18,14 @@ NEGATIVE_PROMPT = "blurry, low quality, deformed, watermark, text"
 PROMPTS = (SOURCE_PROMPT, TARGET_PROMPT, NEGATIVE_PROMPT)
 END = 10000  # end_at_step: sample to the last step
 MODEL, VAE = "ckpt.MODEL", "ckpt.VAE"
+#: svd_core.steps.REUSE_FRACTION: where Edit Steps puts its reuse_step. The harness does not
+#: import the pack, so the number is repeated; tests/workflows checks the learn workflow's
+#: reuse step against svd_core's.
+REUSE_FRACTION = 0.6
+#: A step a sampler starts or ends at: a number, or the name of the Edit Steps output that
+#: gives it ("edit_step", "target_step", "reuse_step"). Named, because with small step counts
+#: two of them can be the same number and only the name says which output to link.
+Step = int | str
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,23 @@ class Sampling:
     def target_step(self) -> int:
         return self.k + self.delta
 
+    @property
+    def reuse_step(self) -> int:
+        """Where the aligned reuse edit goes in: max(k + delta, round(0.6 N)), like Edit
+        Steps' reuse_step."""
+        return max(self.target_step, round(REUSE_FRACTION * self.steps))
+
+    def at(self, step: Step) -> int:
+        """The number of a step, named or not."""
+        if isinstance(step, int):
+            return step
+        named = {
+            "edit_step": self.k,
+            "target_step": self.target_step,
+            "reuse_step": self.reuse_step,
+        }
+        return named[step]
+
 
 def _enable(on: bool) -> str:
     return "enable" if on else "disable"
@@ -41,13 +66,15 @@ def _enable(on: bool) -> str:
 
 def prompt_encoders(
     x: float,
-    titles: tuple[str, str, str],
-    texts: tuple[str, str, str] = PROMPTS,
-    heights: tuple[int, int, int] = (140, 140, 120),
+    titles: tuple[str, ...],
+    texts: tuple[str, ...] = PROMPTS,
+    heights: tuple[int, ...] = (140, 140, 120),
     clip: str | None = "ckpt.CLIP",
+    names: tuple[str, ...] = ("source", "target", "negative"),
 ) -> Nodes:
-    """The source, target and negative prompt, one under the other."""
-    rows = zip(("source", "target", "negative"), titles, texts, heights, strict=True)
+    """The source, target and negative prompt (or the ``names`` given), one under the
+    other."""
+    rows = zip(names, titles, texts, heights, strict=True)
     return {
         name: Node(
             "CLIPTextEncode", (x, 180 * row), (380, h), {"text": text}, title, {"clip": clip}
@@ -62,7 +89,7 @@ def ksampler(
     title: str,
     positive: str,
     latent: str,
-    steps: tuple[int, int],
+    steps: tuple[Step, Step],
     *,
     add_noise: bool = False,
     leftover: bool = False,
@@ -70,8 +97,8 @@ def ksampler(
     plan: str | None = None,
 ) -> Node:
     """A KSamplerAdvanced from steps[0] to steps[1]; with ``plan`` (an Edit Steps node) its
-    steps and every k or k + delta among its start and end come from there."""
-    start, end = steps
+    steps and each named start or end come from that output of the plan."""
+    start, end = (s.at(step) for step in steps)
     widgets = {
         "add_noise": _enable(add_noise),
         "noise_seed": s.seed,
@@ -85,9 +112,11 @@ def ksampler(
     }
     inputs = {"model": model, "positive": positive, "negative": "negative", "latent_image": latent}
     if plan:
-        planned = {s.k: f"{plan}.edit_step", s.target_step: f"{plan}.target_step"}
         inputs |= {"steps": f"{plan}.steps"}
-        inputs |= {"start_at_step": planned.get(start), "end_at_step": planned.get(end)}
+        for key, step in zip(("start_at_step", "end_at_step"), steps, strict=True):
+            if isinstance(step, int) and 0 < step < s.steps:
+                raise ValueError(f"{title}: name the plan output for step {step}")
+            inputs[key] = f"{plan}.{step}" if isinstance(step, str) else None
     return Node("KSamplerAdvanced", pos, (320, 330), widgets, title, inputs)
 
 
@@ -95,7 +124,7 @@ def to_step(
     s: Sampling,
     pos: Pos,
     title: str,
-    end: int,
+    end: Step,
     positive: str = "source",
     latent: str = "latent",
     **links: str | None,
@@ -108,7 +137,7 @@ def to_step(
 
 
 def continuation(
-    s: Sampling, pos: Pos, title: str, latent: str, start: int, **links: str | None
+    s: Sampling, pos: Pos, title: str, latent: str, start: Step, **links: str | None
 ) -> Node:
     """The source prompt from step ``start`` to the end, no new noise."""
     return ksampler(s, pos, title, "source", latent, (start, END), **links)
@@ -133,7 +162,7 @@ def branches(
     ...dtarget_branch."""
     nodes: Nodes = {}
     for what, pos, title in zip(("source", "target"), positions, titles, strict=True):
-        step_range = (s.k, s.target_step)
+        step_range = ("edit_step", "target_step")
         nodes[f"{prefix}{what}_branch"] = ksampler(
             s, pos, title, what, x, step_range, leftover=True, **links
         )
@@ -144,17 +173,37 @@ def branches(
 
 
 def learn(
-    pos: Pos, name: str, source: str = "dsource_branch", target: str = "dtarget_branch"
+    pos: Pos,
+    name: str,
+    source: str = "dsource_branch",
+    target: str = "dtarget_branch",
+    reuse_reference: str | None = None,
 ) -> Node:
-    """'Learn Attribute from Pair' on two decompositions."""
+    """'Learn Attribute from Pair' on two decompositions (and the reuse references, if
+    given)."""
     return Node(
         "LearnAttributeFromPair",
         pos,
         (340, 520),
         {"name": name},
         None,
-        {"source": source, "target": target},
+        {"source": source, "target": target, "reuse_reference": reuse_reference},
     )
+
+
+def reuse_reference(
+    s: Sampling, pos: Pos, title: str, source_branch: str = "source_branch", **links: str | None
+) -> Nodes:
+    """The reuse reference: the source branch continued by the source prompt from k + delta
+    to the reuse step (no new noise, leftover noise kept; "reuse"), decomposed in the column
+    right of it ("dreuse"). Learn stores it so that Apply without a target can find where a
+    new seed's subject is."""
+    x, y = pos
+    steps = ("target_step", "reuse_step")
+    return {
+        "reuse": ksampler(s, pos, title, "source", source_branch, steps, leftover=True, **links),
+        "dreuse": decompose((x + 360, y), "reuse", "Decompose reuse reference"),
+    }
 
 
 def apply_and_continue(
@@ -183,11 +232,11 @@ def apply_and_continue(
             apply_links | {"source_branch": dsource},
         ),
         "rec": Node("LatentRecompose", (x, 180), (280, 60), inputs={"latent_svd": "apply"}),
-        "edited": continuation(s, (x + 360, 0), titles[0], "rec", s.target_step, **links),
+        "edited": continuation(s, (x + 360, 0), titles[0], "rec", "target_step", **links),
     }
     if titles[1]:
         latent = f"{prefix}source_branch"
-        nodes["plain"] = continuation(s, (x + 360, 380), titles[1], latent, s.target_step, **links)
+        nodes["plain"] = continuation(s, (x + 360, 380), titles[1], latent, "target_step", **links)
     return nodes
 
 

@@ -5,7 +5,9 @@ What the run tests change in a shipped workflow (and nothing else), to fit a 2-c
   - EmptyLatentImage: width, height -> REDUCED_SIZE; batch_size -> at most REDUCED_BATCH
   - KSamplerAdvanced: steps -> REDUCED_STEPS; start_at_step / end_at_step: 0 stays 0, ">= steps"
     stays "to the end", and the distinct inner steps of the workflow (e.g. k = 9, k + delta = 12)
-    become 1, 2, ... in order, so 0 < k < k + delta < steps still holds
+    become 1, 2, ... in order, so 0 < k < k + delta < steps still holds; one more (the learn
+    workflow's reuse step, 18) shares the last inner step, as Edit Steps' reuse_step
+    max(k + delta, round(0.6 N)) does at 3 steps
   - LearnAttributeFromPair: steps (training steps) -> at most REDUCED_TRAIN_STEPS
   - SingularEditSteps: steps -> REDUCED_STEPS, edit_step and delta mapped like the samplers'
 A LoadImage's file is written into the server's input folder by the test (`write_photo`).
@@ -54,7 +56,8 @@ def runnable_in_ci(path: Path) -> bool:
 def _inner_steps(
     wf: dict[str, Any], spec: NodeSpec, plan_spec: NodeSpec | None = None
 ) -> dict[int, int]:
-    """Distinct edit steps strictly inside the schedule -> 1, 2, ... (their order kept)."""
+    """Distinct edit steps strictly inside the schedule -> 1, 2, ... (their order kept), none
+    past REDUCED_STEPS - 1."""
     inner: set[int] = set()
     for node in wf["nodes"]:
         if node["type"] == "KSamplerAdvanced":
@@ -64,9 +67,13 @@ def _inner_steps(
             w = widget_map(node, plan_spec)
             k, target = w["edit_step"], w["edit_step"] + w["delta"]
             inner |= {v for v in (k, target) if 0 < v < w["steps"]}
-    if len(inner) >= REDUCED_STEPS:
+    if len(inner) > REDUCED_STEPS:
         raise ValueError(f"{len(inner)} distinct edit steps do not fit {REDUCED_STEPS} steps")
-    return {v: i + 1 for i, v in enumerate(sorted(inner))}
+    # One inner step more than fit (the reuse step after k + delta) goes where Edit Steps puts
+    # the reuse step of a 3-step plan: on k + delta, so its sampler runs no step and hands its
+    # latent on unchanged.
+    last = REDUCED_STEPS - 1
+    return {v: min(i + 1, last) for i, v in enumerate(sorted(inner))}
 
 
 def reduce_workflow(wf: dict[str, Any], specs: dict[str, NodeSpec]) -> dict[str, Any]:

@@ -195,6 +195,32 @@ def test_the_edit_is_wired_between_noise_matched_branches(
     assert len({s["noise_seed"] for s in samplers}) == 1
 
 
+@pytest.mark.parametrize(
+    "name", ["learn_attribute_from_prompt_pair", "learn_attribute_from_prompt_pair_sdxl"]
+)
+def test_the_learn_workflows_give_learn_a_reuse_reference(
+    name: str, specs: dict[str, NodeSpec]
+) -> None:
+    """Learn's reuse_reference is the decomposed source branch continued by the source prompt
+    from k + delta to Edit Steps' reuse step (no new noise, leftover noise kept): the saved
+    attribute then applies to new seeds without a target run."""
+    from svd_core.steps import reuse_step  # noqa: PLC0415
+
+    g = UIGraph(load_workflow(WORKFLOW_DIR / f"{name}.json"), specs)
+    (learn,) = g.of_type("LearnAttributeFromPair")
+    reference = g.latent_of(g.feeds(learn, "reuse_reference"))
+    target_step = SHIPPED["k"] + SHIPPED["delta"]
+    w = g.widgets(reference)
+    assert reference["type"] == "KSamplerAdvanced"
+    assert g.feeds(reference, "latent_image") is g.latent_of(g.feeds(learn, "source"))
+    assert g.feeds(reference, "positive")["title"].startswith("Source prompt")
+    assert (w["start_at_step"], w["end_at_step"]) == (
+        target_step,
+        reuse_step(SHIPPED["steps"], target_step),
+    )
+    assert (w["add_noise"], w["return_with_leftover_noise"]) == ("disable", "enable")
+
+
 def test_the_analysis_figures_keep_the_papers_pairing(specs: dict[str, NodeSpec]) -> None:
     """The paper's figures: the target prompt sampled from step 0 to k + 3, no branches."""
     g = UIGraph(load_workflow(WORKFLOW_DIR / "analysis_figures.json"), specs)
@@ -474,6 +500,8 @@ def test_branched_learn_workflow_adds_the_local_edit_to_the_source_branch(
     attribute = load_attribute(run.attribute_path)
     assert attribute.pair_mode == "branched"
     assert (attribute.step, attribute.delta) == (1, 1)  # k = 9, k + delta = 11 -> 1, 2 of 3
+    # its reuse reference, from the source branch continued to the reuse step (18 of 30 -> 2)
+    assert attribute.reuse_references is not None and attribute.reuse_step == 2
     edit = edit_delta(decompose(got["source_branch"]), attribute, decompose(got["target_branch"]))
     mask = branch_mask(got["target_branch"] - got["source_branch"])
     assert 0.1 < float(mask.mean()) < 0.9  # local: some of the latent is left as it was
