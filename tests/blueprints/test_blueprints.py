@@ -91,6 +91,21 @@ def _decomposed(prompt: dict[str, Any], link: list[Any]) -> list[Any]:
     return decomposition["inputs"]["latent"]
 
 
+def _continuation(inner: dict[str, Any], apply_id: str) -> dict[str, Any]:
+    """The inputs of the sampler that continues from Apply ``apply_id``'s recomposed latent."""
+    (recompose,) = [
+        nid
+        for nid, v in inner.items()
+        if v["class_type"] == "LatentRecompose" and v["inputs"]["latent_svd"][0] == apply_id
+    ]
+    (edited,) = [
+        v["inputs"]
+        for v in inner.values()
+        if v["class_type"] == "KSamplerAdvanced" and v["inputs"]["latent_image"][0] == recompose
+    ]
+    return edited
+
+
 def _text(prompt: dict[str, Any], sampler: dict[str, Any]) -> str:
     return prompt[sampler["inputs"]["positive"][0]]["inputs"]["text"]
 
@@ -299,16 +314,7 @@ def test_each_blueprint_applies_the_edit_between_noise_matched_branches(page_run
 
         assert apply_["latent_svd"] == apply_["source_branch"] and apply_["local"] is True
         x = prompt[latent_of(apply_["source_branch"])[0]]["inputs"]["latent_image"]
-        (recompose,) = [
-            nid
-            for nid, v in inner.items()
-            if v["class_type"] == "LatentRecompose" and v["inputs"]["latent_svd"][0] == apply_id
-        ]
-        (edited,) = [
-            v["inputs"]
-            for v in inner.values()
-            if v["class_type"] == "KSamplerAdvanced" and v["inputs"]["latent_image"][0] == recompose
-        ]
+        edited = _continuation(inner, apply_id)
         assert step(edited["start_at_step"]) == k + delta
         texts = {}
         for side in ("source_branch", "target"):
@@ -363,16 +369,7 @@ def test_reuse_blueprint_edits_at_the_reuse_step(page_run: PageRun) -> None:
     assert (w["add_noise"], w["return_with_leftover_noise"]) == ("enable", "enable")
     assert w["noise_seed"] == REDUCED["seed"]
     assert _text(prompt, source) == SOURCE_PROMPT
-    (recompose,) = [
-        nid
-        for nid, v in inner.items()
-        if v["class_type"] == "LatentRecompose" and v["inputs"]["latent_svd"][0] == apply_id
-    ]
-    (edited,) = [
-        v["inputs"]
-        for v in inner.values()
-        if v["class_type"] == "KSamplerAdvanced" and v["inputs"]["latent_image"][0] == recompose
-    ]
+    edited = _continuation(inner, apply_id)
     assert edited["start_at_step"][1] == REUSE_SLOT
     assert _plan_step(prompt, edited["start_at_step"]) == reuse
     assert _plan_step(prompt, edited["end_at_step"]) >= REDUCED["steps"]
