@@ -143,3 +143,13 @@ def test_without_references_the_aligned_reuse_says_how_to_get_them(learned):
     # The default stays the stored mean edit.
     edited = recompose(apply_attribute(new, plain, strength=1.0))
     torch.testing.assert_close(edited, x[:1] + plain.mean_edit, atol=1e-4, rtol=1e-4)
+
+
+def test_each_item_of_a_batch_gets_the_edit_where_its_own_subject_is(learned):
+    att, _, _ = learned
+    g = torch.Generator().manual_seed(5)
+    places = [(20, 20), (3, 15)]
+    batch = torch.stack([_scene(g, (32, 32), p) for p in places])
+    edit = reuse_aligned_edit(decompose(batch), att)
+    for item, place in enumerate(places):
+        assert _mouth_share(edit[item], (32, 32), place) > 0.9
