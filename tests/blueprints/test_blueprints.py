@@ -32,6 +32,7 @@ from harness.browser import ComfyPage, fit_graph
 from harness.build_blueprints import BLUEPRINTS, GENERATE, LEARN, OUT_DIR, PHOTO, REUSE, build_all
 from harness.graph_pieces import NEGATIVE_PROMPT, SOURCE_PROMPT
 from harness.server import PACK_NAME, ComfyServer, output_root
+from harness.tensors import rel_error
 from harness.workflow_format import node_specs
 from PIL import Image
 from safetensors.torch import load_file
@@ -62,10 +63,6 @@ def _load(path: Path) -> dict[str, Any]:
 
 def _subgraph(data: dict[str, Any]) -> dict[str, Any]:
     return data["definitions"]["subgraphs"][0]
-
-
-def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
-    return float((a - b).norm() / b.norm().clamp_min(1e-12))
 
 
 #: Edit Steps' outputs: steps, edit_step (k), target_step (k + delta), reuse_step.
@@ -401,17 +398,20 @@ def test_blueprints_run_end_to_end(page_run: PageRun) -> None:
             assert img.shape == (REDUCED_SIZE, REDUCED_SIZE, 3) and img.std() > 0.5
     # strength 1 changes the result; strength 0 is the unedited generation exactly
     assert (
-        _rel(_latent(page_run, 1.0, "learn_edited"), _latent(page_run, 1.0, "learn_unedited"))
+        rel_error(_latent(page_run, 1.0, "learn_edited"), _latent(page_run, 1.0, "learn_unedited"))
         > 1e-3
     )
     assert (
-        _rel(_latent(page_run, 0.0, "learn_edited"), _latent(page_run, 0.0, "learn_unedited")) < TOL
+        rel_error(_latent(page_run, 0.0, "learn_edited"), _latent(page_run, 0.0, "learn_unedited"))
+        < TOL
     )
     # The reuse blueprint at strength 0 hands the source run on unchanged at the reuse step,
     # and a KSamplerAdvanced run split at a step with leftover noise is the same run: the
     # plain generation of the seed, which the learn blueprint's unedited output also is.
-    assert _rel(_latent(page_run, 0.0, "reused"), _latent(page_run, 0.0, "learn_unedited")) < TOL
-    assert _rel(_latent(page_run, 1.0, "reused"), _latent(page_run, 0.0, "reused")) > 1e-3
+    assert (
+        rel_error(_latent(page_run, 0.0, "reused"), _latent(page_run, 0.0, "learn_unedited")) < TOL
+    )
+    assert rel_error(_latent(page_run, 1.0, "reused"), _latent(page_run, 0.0, "reused")) > 1e-3
     assert (
         np.abs(
             _image(page_run, 1.0, "photo_edited") - _image(page_run, 1.0, "photo_unedited")
@@ -484,7 +484,7 @@ def test_photo_workflow_at_strength_0_equals_regenerating_from_step_k(
     step k and re-generated from there with the source prompt, to 1e-4."""
     edited, plain = hand_wired["photo_edited"], hand_wired["photo_unedited"]
     assert torch.isfinite(plain).all() and plain.abs().max() > 0
-    assert _rel(edited, plain) < TOL
+    assert rel_error(edited, plain) < TOL
     assert float((edited - plain).abs().max()) < TOL * max(1.0, float(plain.abs().max()))
 
 
@@ -496,7 +496,7 @@ def test_learn_generate_and_reuse_blueprints_at_strength_0_equal_the_hand_wired_
     for what in ("learn_edited", "learn_unedited", "generated", "reused"):
         got = _latent(page_run, 0.0, what)
         assert got.shape == ref.shape
-        assert _rel(got, ref) < TOL, what
+        assert rel_error(got, ref) < TOL, what
         assert float((got - ref).abs().max()) < TOL * max(1.0, float(ref.abs().max())), what
 
 
@@ -508,7 +508,7 @@ def test_generate_blueprint_reproduces_the_learned_edit_on_its_training_seed(
     pair's, so applying the connected attribute at strength 1 gives the learned edit."""
     got = _latent(page_run, 1.0, "generated")
     ref = _latent(page_run, 1.0, "learn_edited")
-    assert _rel(got, ref) < TOL
+    assert rel_error(got, ref) < TOL
 
 
 @pytest.mark.browser

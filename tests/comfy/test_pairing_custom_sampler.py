@@ -23,6 +23,7 @@ from harness.pair_graphs import (
     ksampler_paper,
     learn_and_apply,
 )
+from harness.tensors import rel_error
 from safetensors import safe_open
 
 pytestmark = pytest.mark.comfy
@@ -37,10 +38,6 @@ SCHEDULE, SPLIT_K, SPLIT_DELTA, SPLIT_TARGET = "50", "51", "52", "53"
 GUIDE_SOURCE, GUIDE_TARGET, SAMPLER, NOISE, NO_NOISE = "54", "55", "56", "57", "58"
 SPLIT_REST = "65"
 SWEEP = "95"
-
-
-def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
-    return float((a - b).norm() / b.norm().clamp_min(1e-12))
 
 
 def _custom(guider: str, noise: str, sigmas: list[Any], latent: list[Any]) -> dict[str, Any]:
@@ -125,8 +122,10 @@ def test_branched_pairs_read_the_same_from_either_sampler_family(
     # branches ran delta steps past x.
     for key in latents:
         got, want = custom.output(key)[0]["samples"], ksampler.output(key)[0]["samples"]
-        assert _rel(got, want) < 1e-4, key
-    assert _rel(custom.output(SOURCE_BRANCH)[0]["samples"], custom.output(X)[0]["samples"]) > 1e-2
+        assert rel_error(got, want) < 1e-4, key
+    assert (
+        rel_error(custom.output(SOURCE_BRANCH)[0]["samples"], custom.output(X)[0]["samples"]) > 1e-2
+    )
     # A readable pairing: Apply has nothing to say.
     assert IDS.apply not in custom.ui
 
@@ -141,7 +140,7 @@ def test_the_papers_pairs_read_the_same_with_edit_steps_and_split_sigmas(
     assert _record(ksampler) == _record(custom) == record
     for key in (X, TARGET_BRANCH):
         got, want = custom.output(key)[0]["samples"], ksampler.output(key)[0]["samples"]
-        assert _rel(got, want) < 1e-4, key
+        assert rel_error(got, want) < 1e-4, key
 
 
 def unreadable(s: EditSettings) -> dict[str, Any]:

@@ -9,7 +9,6 @@ import dataclasses
 from typing import Any
 
 import pytest
-import torch
 from harness.comfy_runtime import ComfyRuntime
 from harness.graphs import IDS, EditSettings, _sampler, node
 from harness.pair_graphs import (
@@ -19,6 +18,7 @@ from harness.pair_graphs import (
     ksampler_branched,
     ksampler_paper,
 )
+from harness.tensors import rel_error
 from safetensors import safe_open
 
 pytestmark = pytest.mark.comfy
@@ -30,10 +30,6 @@ REFERENCE, DECOMPOSE_REFERENCE = "70", "71"
 NEW_LATENT, NEW_X, NEW_DECOMPOSE, NEW_APPLY, NEW_RECOMPOSE = "72", "73", "74", "75", "76"
 SAVE, LOAD = "80", "81"
 REUSE_STEP = 6  # 0.6 of 10 steps, what Edit Steps' reuse_step gives
-
-
-def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
-    return float((a - b).norm() / b.norm().clamp_min(1e-12))
 
 
 def _with_reference(prompt: dict[str, Any], s: EditSettings) -> dict[str, Any]:
@@ -78,14 +74,14 @@ def test_learned_references_make_apply_follow_the_subject_without_a_target(
     attribute = result.output(IDS.learn)[0]
     assert attribute.reuse_step == REUSE_STEP and attribute.num_pairs == 2
     references = result.output(REFERENCE)[0]["samples"]
-    assert _rel(attribute.reuse_references, references) < 1e-5  # stored as decomposed
+    assert rel_error(attribute.reuse_references, references) < 1e-5  # stored as decomposed
     # Apply without a target adds exactly the aligned edit, also on a larger latent.
     core = comfy_runtime.pack_module("svd_core")
     x = result.output(NEW_X)[0]["samples"]
     edited = result.output(NEW_RECOMPOSE)[0]["samples"]
     assert edited.shape == x.shape == (1, 4, size // 8, size // 8)
     want = x + s.strength * core.reuse_aligned_edit(core.decompose(x), attribute)
-    assert _rel(edited, want) < 1e-5
+    assert rel_error(edited, want) < 1e-5
     assert float((edited - x).abs().max()) > 1e-3
     assert NEW_APPLY not in result.ui  # the latent is at the reuse step: nothing to say
 

@@ -11,14 +11,11 @@ import pytest
 import torch
 from harness.comfy_runtime import ComfyRuntime, PromptResult
 from harness.graphs import IDS, EditSettings, _sampler, edit_workflow, node
+from harness.tensors import rel_error
 
 pytestmark = pytest.mark.comfy
 
 SETTINGS = EditSettings()
-
-
-def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
-    return float((a - b).norm() / b.norm().clamp_min(1e-12))
 
 
 def _run(rt: ComfyRuntime, settings: EditSettings, *extra: str) -> PromptResult:
@@ -43,12 +40,12 @@ def test_strength_zero_equals_unedited_split_generation(strength_zero: PromptRes
     reference = strength_zero.output(IDS.reference)[0]["samples"]
     assert final.shape == (1, 4, 24, 24)
     assert torch.isfinite(final).all()
-    assert _rel(final, reference) < 1e-4
+    assert rel_error(final, reference) < 1e-4
     # Decompose -> apply(0) -> recompose hands the sampler the source latent itself.
     source = strength_zero.output(IDS.source_sampler)[0]["samples"]
     recomposed = strength_zero.output(IDS.recompose)[0]["samples"]
     assert recomposed.dtype == torch.float32
-    assert _rel(recomposed, source) < 1e-5
+    assert rel_error(recomposed, source) < 1e-5
 
 
 def test_strength_one_changes_the_generation(
@@ -57,14 +54,14 @@ def test_strength_one_changes_the_generation(
     final = strength_one.output(IDS.final)[0]["samples"]
     reference = strength_one.output(IDS.reference)[0]["samples"]
     assert torch.isfinite(final).all()
-    assert _rel(final, reference) > 1e-2
+    assert rel_error(final, reference) > 1e-2
     # The unedited branch is the same in both runs (same seed, same graph above the edit).
     assert torch.equal(reference, strength_zero.output(IDS.reference)[0]["samples"])
     # The edit moves the step-k latent towards the target latent (what L1 trains for).
     source = strength_one.output(IDS.source_sampler)[0]["samples"]
     target = strength_one.output(IDS.target_sampler)[0]["samples"]
     edited = strength_one.output(IDS.recompose)[0]["samples"]
-    assert _rel(edited, target) < _rel(source, target)
+    assert rel_error(edited, target) < rel_error(source, target)
 
 
 def test_learn_reports_progress_and_a_loss_curve(comfy_runtime: ComfyRuntime) -> None:
@@ -101,10 +98,10 @@ def test_apply_without_target_adds_the_mean_edit(
     edited = result.output(IDS.recompose)[0]["samples"]
     source = result.output(IDS.source_sampler)[0]["samples"]
     assert torch.isfinite(edited).all()
-    assert _rel(edited, source) > 1e-3
+    assert rel_error(edited, source) > 1e-3
     # Same image as the one training pair: the mean edit is this image's own learned edit.
     with_target = strength_one.output(IDS.recompose)[0]["samples"]
-    assert _rel(edited, with_target) < 1e-4
+    assert rel_error(edited, with_target) < 1e-4
 
 
 def _branched_prompt(s: EditSettings) -> dict[str, Any]:
@@ -143,15 +140,15 @@ def test_branched_pair_learns_and_applies_between_the_branches(comfy_runtime: Co
     # The pack's own svd_core as ComfyUI loaded it (a plain import would be a second copy).
     svd_core = sys.modules[type(attribute).__module__.rsplit(".", 1)[0]]
     # The branches differ from x (delta more steps) and from each other (the prompts).
-    assert _rel(xs, x) > 1e-2 and _rel(zt, xs) > 1e-3
+    assert rel_error(xs, x) > 1e-2 and rel_error(zt, xs) > 1e-3
     edit = svd_core.edit_delta(svd_core.decompose(xs), attribute, svd_core.decompose(zt))
     # Local by default: kept where the branches differ.
     mask = svd_core.branch_mask(zt - xs)
     assert 0.1 < float(mask.mean()) < 0.9
-    assert _rel(edited, x + 1.5 * mask * edit) < 1e-4
+    assert rel_error(edited, x + 1.5 * mask * edit) < 1e-4
     # Not the paper's edit of x itself: the source branch changed what was applied.
     paper = svd_core.edit_delta(svd_core.decompose(x), attribute, svd_core.decompose(zt))
-    assert _rel(edit, paper) > 1e-2
+    assert rel_error(edit, paper) > 1e-2
     # The learn node read the pairing, k and delta off the branch samplers.
     assert attribute.pair_mode == "branched"
     assert (attribute.step, attribute.delta) == (s.k, s.delta)
@@ -194,7 +191,7 @@ def test_batch_of_two_seeds_trains_one_attribute(comfy_runtime: ComfyRuntime) ->
     assert final.shape == (2, 4, 24, 24)
     assert torch.isfinite(final).all()
     for b in range(2):
-        assert _rel(final[b], reference[b]) > 1e-3
+        assert rel_error(final[b], reference[b]) > 1e-3
 
 
 def _mask_graph() -> dict[str, Any]:
@@ -246,13 +243,13 @@ def test_scale_singular_values_through_nodes(comfy_runtime: ComfyRuntime) -> Non
     u, s, vh = svd.U[0, 1, :, :1].cpu(), svd.S[0, 1, :1].cpu(), svd.Vh[0, 1, :1].cpu()
     expected = source.clone()
     expected[0, 1] += (u * s) @ vh  # s_0 -> 2 s_0 adds one more s_0 u_0 v_0^T
-    assert _rel(scaled, expected) < 1e-5
+    assert rel_error(scaled, expected) < 1e-5
     # Only channel 1 changed.
     for c in (0, 2, 3):
-        assert _rel(scaled[0, c], source[0, c]) < 1e-5
+        assert rel_error(scaled[0, c], source[0, c]) < 1e-5
     final = result.output(IDS.final)[0]["samples"]
     assert torch.isfinite(final).all()
-    assert _rel(final, result.output(IDS.reference)[0]["samples"]) > 1e-3
+    assert rel_error(final, result.output(IDS.reference)[0]["samples"]) > 1e-3
 
 
 def test_nodes_never_modify_their_inputs(comfy_runtime: ComfyRuntime) -> None:

@@ -13,6 +13,7 @@ import pytest
 import torch
 from harness.build_workflows import build_all
 from harness.checkpoints import SPECS
+from harness.tensors import rel_error
 from harness.workflow_format import FRONTEND_ONLY, NodeSpec, validate_ui_workflow, widget_map
 from PIL import Image
 from safetensors.torch import load_file
@@ -466,10 +467,6 @@ def branched_runs(workflow_runner: WorkflowRunner) -> dict[float, BranchedRun]:
     return {s: _run_learn_workflow(workflow_runner, s) for s in (0.0, 1.5)}
 
 
-def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
-    return float((a - b).norm() / b.norm().clamp_min(1e-12))
-
-
 @pytest.mark.slow
 def test_branched_learn_workflow_at_strength_0_is_the_unedited_generation(
     branched_runs: dict[float, BranchedRun],
@@ -478,12 +475,12 @@ def test_branched_learn_workflow_at_strength_0_is_the_unedited_generation(
     edited image is the unedited split generation (to 1e-4), although both branches were
     sampled."""
     got = branched_runs[0.0].latents
-    assert _rel(got["recomposed"], got["source_branch"]) < 1e-5
+    assert rel_error(got["recomposed"], got["source_branch"]) < 1e-5
     assert torch.isfinite(got["unedited"]).all() and got["unedited"].abs().max() > 0
-    assert _rel(got["edited"], got["unedited"]) < 1e-4
+    assert rel_error(got["edited"], got["unedited"]) < 1e-4
     # The branches ran: delta more steps than x, and apart from each other (the prompts).
-    assert _rel(got["source_branch"], got["x"]) > 1e-2
-    assert _rel(got["target_branch"], got["source_branch"]) > 1e-3
+    assert rel_error(got["source_branch"], got["x"]) > 1e-2
+    assert rel_error(got["target_branch"], got["source_branch"]) > 1e-3
 
 
 @pytest.mark.slow
@@ -505,10 +502,10 @@ def test_branched_learn_workflow_adds_the_local_edit_to_the_source_branch(
     edit = edit_delta(decompose(got["source_branch"]), attribute, decompose(got["target_branch"]))
     mask = branch_mask(got["target_branch"] - got["source_branch"])
     assert 0.1 < float(mask.mean()) < 0.9  # local: some of the latent is left as it was
-    assert _rel(got["recomposed"], got["source_branch"] + 1.5 * mask * edit) < 1e-4
+    assert rel_error(got["recomposed"], got["source_branch"] + 1.5 * mask * edit) < 1e-4
     # Not the paper's edit of x itself with the same target: the source branch is what counts.
     paper = edit_delta(decompose(got["x"]), attribute, decompose(got["target_branch"]))
-    assert _rel(edit, paper) > 1e-2
-    assert _rel(got["edited"], got["unedited"]) > 1e-3
+    assert rel_error(edit, paper) > 1e-2
+    assert rel_error(got["edited"], got["unedited"]) > 1e-3
     # The unedited generation does not depend on the strength.
     assert torch.equal(got["unedited"], branched_runs[0.0].latents["unedited"])
